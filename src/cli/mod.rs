@@ -1,0 +1,100 @@
+//! Command-line parsing (clap derive) and dispatch. Each subcommand has its own file; they
+//! turn arguments into library calls and print results. Data goes to stdout, everything
+//! else to stderr.
+
+mod config;
+mod fetch;
+mod recipe;
+mod toolchain;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use kiln::config::{Overrides, Settings, ToolchainMode};
+
+/// Builds CPython and Python packages for WebAssembly (wasm32-emscripten) from recipes.
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder holding one folder per recipe, each with a `recipe.toml`
+    #[arg(long, global = true, value_name = "DIR")]
+    pub recipe_dir: Option<PathBuf>,
+    /// Which toolchain runs builds: the pinned Debian root, or the emcc on PATH
+    #[arg(long, global = true, value_enum, value_name = "KIND")]
+    pub toolchain: Option<ToolchainMode>,
+    /// More output: `-v` shows commands run and cache decisions, `-vv` everything
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install, inspect and use the toolchain root builds run in
+    #[command(subcommand_required = false)]
+    Toolchain(toolchain::ToolchainArgs),
+    /// Check recipes
+    #[command(subcommand)]
+    Recipe(recipe::RecipeCommand),
+    /// Download, verify, cache and extract recipes' sources
+    Fetch(fetch::FetchArgs),
+    /// Show kiln's settings
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::resolve(Overrides {
+        recipe_dir: cli.global.recipe_dir.clone(),
+        toolchain_mode: cli.global.toolchain,
+    })?;
+    match cli.command {
+        Command::Toolchain(args) => toolchain::run(&settings, args),
+        Command::Recipe(command) => recipe::run(&settings, command),
+        Command::Fetch(args) => fetch::run(&settings, args),
+        Command::Config(command) => config::run(&settings, command),
+    }
+}
+
+/// `error: …`, one `Caused by:` line per cause, and a `hint:` when kiln knows one.
+pub fn render_error(error: anyhow::Error) {
+    let error = match error.downcast::<kiln::recipe::RecipeError>() {
+        Ok(recipe_error) => {
+            eprintln!("{:?}", miette::Report::new(recipe_error));
+            return;
+        }
+        Err(error) => error,
+    };
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  Caused by: {cause}");
+    }
+    if let Some(hint) = hint_for(&error) {
+        eprintln!("\nhint: {hint}");
+    }
+}
+
+fn hint_for(error: &anyhow::Error) -> Option<String> {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<kiln::toolchain::ToolchainError>())
+        .and_then(|error| error.hint())
+}
+
+/// 1 for bad input or a failed package build, 2 when kiln itself broke.
+pub fn exit_code_for(_error: &anyhow::Error) -> ExitCode {
+    ExitCode::from(1)
+}

@@ -1,0 +1,172 @@
+//! Settings, resolved once from command-line arguments and the environment.
+//!
+//! This is the only module that reads `std::env`; deeper modules take a [`Settings`]. Every
+//! variable kiln reads is listed in [`ENV_VARS`] (and in `docs/cli.md`).
+
+use std::path::{Path, PathBuf};
+
+/// Environment variables kiln reads, with what each one does.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("KILN_CACHE_DIR", "cache folder (default: `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`)"),
+    ("KILN_TOOLCHAIN", "`root` (the pinned Debian root, default) or `system` (emcc on PATH)"),
+    ("KILN_DEBIAN_MIRROR", "Debian mirror for the toolchain root (default: the host's apt sources)"),
+    ("KILN_INDEX_URL", "package index for `pypi` sources (default: pip's configuration)"),
+    ("PIP_INDEX_URL", "read like pip does when `KILN_INDEX_URL` is unset"),
+    ("KILN_CA_BUNDLE", "CA bundle for downloads and for the root (default: `SSL_CERT_FILE`, `PIP_CERT`, the system bundle)"),
+    ("SSL_CERT_FILE", "read when `KILN_CA_BUNDLE` is unset"),
+    ("PIP_CERT", "read when `KILN_CA_BUNDLE` and `SSL_CERT_FILE` are unset"),
+    ("HTTP_PROXY, HTTPS_PROXY, NO_PROXY", "passed into the toolchain root (and their lower-case forms)"),
+    ("SOURCE_DATE_EPOCH", "timestamp for reproducible outputs (default: 315532800, 1980-01-01)"),
+];
+
+/// Which toolchain builds run with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ToolchainMode {
+    /// The pinned Debian root under the cache folder (`kiln toolchain install`).
+    Root,
+    /// The `emcc` on PATH, accepted only when its version equals the pin.
+    System,
+}
+
+/// Everything deeper modules need to know about the environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The project: the folder holding `toolchain/` and `recipes/`.
+    pub project_dir: PathBuf,
+    pub recipe_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub toolchain_mode: ToolchainMode,
+    pub debian_mirror: Option<String>,
+    pub index_url: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    /// Proxy variables to pass into the toolchain root, as set on the host.
+    pub proxy_env: Vec<(String, String)>,
+    pub source_date_epoch: u64,
+}
+
+/// The arguments that settle settings; filled from clap by the binary.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub recipe_dir: Option<PathBuf>,
+    pub toolchain_mode: Option<ToolchainMode>,
+}
+
+impl Settings {
+    /// Resolves settings from `overrides`, the process environment and the current folder.
+    pub fn resolve(overrides: Overrides) -> std::io::Result<Self> {
+        Ok(Self::from_lookup(
+            overrides,
+            &std::env::current_dir()?,
+            &|name| std::env::var(name).ok().filter(|value| !value.is_empty()),
+        ))
+    }
+
+    /// [`Settings::resolve`] over any variable lookup, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(
+        overrides: Overrides,
+        current_dir: &Path,
+        var: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        let project_dir = find_project_dir(current_dir);
+        let recipe_dir = overrides
+            .recipe_dir
+            .map(|dir| current_dir.join(dir))
+            .unwrap_or_else(|| project_dir.join("recipes"));
+        let cache_dir = var("KILN_CACHE_DIR")
+            .map(|dir| current_dir.join(dir))
+            .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("kiln")))
+            .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache/kiln")))
+            .unwrap_or_else(|| project_dir.join(".kiln/cache"));
+        let toolchain_mode = overrides.toolchain_mode.unwrap_or_else(|| {
+            match var("KILN_TOOLCHAIN").as_deref() {
+                Some("system") => ToolchainMode::System,
+                _ => ToolchainMode::Root,
+            }
+        });
+        let ca_bundle = ["KILN_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT"]
+            .iter()
+            .find_map(|name| var(name))
+            .map(PathBuf::from)
+            .or_else(|| {
+                let system = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
+                system.is_file().then_some(system)
+            });
+        let proxy_env = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]
+            .iter()
+            .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
+            .collect();
+        Self {
+            project_dir,
+            recipe_dir,
+            cache_dir,
+            toolchain_mode,
+            debian_mirror: var("KILN_DEBIAN_MIRROR"),
+            index_url: var("KILN_INDEX_URL").or_else(|| var("PIP_INDEX_URL")),
+            ca_bundle,
+            proxy_env,
+            source_date_epoch: var("SOURCE_DATE_EPOCH")
+                .and_then(|text| text.parse().ok())
+                .unwrap_or(315_532_800),
+        }
+    }
+
+    /// `toolchain/toolchain.toml` of the project.
+    pub fn toolchain_pin(&self) -> PathBuf {
+        self.project_dir.join("toolchain/toolchain.toml")
+    }
+
+    /// Where downloaded sources are kept, by sha256.
+    pub fn sources_dir(&self) -> PathBuf {
+        self.cache_dir.join("sources-v0")
+    }
+
+    /// Where toolchain roots live.
+    pub fn toolchains_dir(&self) -> PathBuf {
+        self.cache_dir.join("toolchains-v0")
+    }
+
+    /// Per-recipe work trees (extracted sources, build logs).
+    pub fn build_dir(&self) -> PathBuf {
+        self.project_dir.join(".kiln/build")
+    }
+}
+
+/// The nearest folder at or above `start` with a `toolchain/toolchain.toml`; else `start`.
+fn find_project_dir(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|dir| dir.join("toolchain/toolchain.toml").is_file())
+        .unwrap_or(start)
+        .to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_dir_prefers_kiln_variable_then_xdg_then_home() {
+        let dir = Path::new("/nowhere");
+        let lookup = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| value.to_string())
+            }
+        };
+        let settings = Settings::from_lookup(
+            Overrides::default(),
+            dir,
+            &lookup(&[("KILN_CACHE_DIR", "/c"), ("HOME", "/h")]),
+        );
+        assert_eq!(settings.cache_dir, PathBuf::from("/c"));
+        let settings = Settings::from_lookup(Overrides::default(), dir, &lookup(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]));
+        assert_eq!(settings.cache_dir, PathBuf::from("/x/kiln"));
+        let settings = Settings::from_lookup(Overrides::default(), dir, &lookup(&[("HOME", "/h")]));
+        assert_eq!(settings.cache_dir, PathBuf::from("/h/.cache/kiln"));
+        assert_eq!(settings.recipe_dir, PathBuf::from("/nowhere/recipes"));
+        assert_eq!(settings.toolchain_mode, ToolchainMode::Root);
+    }
+}

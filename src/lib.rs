@@ -1,0 +1,14 @@
+//! kiln: builds CPython and Python packages for WebAssembly (wasm32-emscripten) from recipes.
+//!
+//! Data flows one way: [`recipe`] → [`source`] → build → wheel → lock → bundle. The
+//! [`toolchain`] module provides the pinned Debian root every build runs in; [`config`],
+//! [`fs`] and [`hash`] serve all stages. Only `cli` (in the binary) knows how the stages are
+//! driven from the command line.
+
+pub mod config;
+pub mod fs;
+pub mod hash;
+pub mod recipe;
+pub mod run;
+pub mod source;
+pub mod toolchain;

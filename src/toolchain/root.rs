@@ -1,0 +1,299 @@
+//! Installing and finding the toolchain root.
+//!
+//! Layout under the cache folder:
+//! ```text
+//! toolchains-v0/
+//!   .install.lock                 file lock: one install at a time
+//!   .tmp-<name>-<pid>/            an install under way (removed when found stale)
+//!   <suite>-<pin hash>/           complete roots only: renamed into place when done
+//!     root/                       the Debian root
+//!     toolchain.lock              installed packages and versions; its hash is the id
+//!   logs/<name>.log               debootstrap and apt output
+//! ```
+//! A root is used only when its `toolchain.lock` exists, and that file is written inside the
+//! temporary folder before the rename: an interrupted install never leaves a root kiln uses.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+
+use super::{Pin, ROOT_CA_BUNDLE, Toolchain, mirror};
+use crate::config::{Settings, ToolchainMode};
+use crate::hash::Sha256;
+use crate::run::{self, RunError};
+
+const LOCK_FILE: &str = "toolchain.lock";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ToolchainError {
+    #[error("the toolchain root is not installed (expected at `{}`)", path.display())]
+    NotInstalled { path: PathBuf },
+    #[error("installing a toolchain root needs root privileges (debootstrap, chroot, mounts)")]
+    NotRoot,
+    #[error("installing a toolchain root needs a Debian-like host with `apt-get` and `/etc/debian_version`")]
+    NotDebian,
+    #[error("no Debian mirror found in the host's apt sources (`/etc/apt/sources.list*`)")]
+    NoMirror,
+    #[error("no `emcc` on PATH for `--toolchain system`")]
+    NoSystemEmcc,
+    #[error("the system emcc is {actual}, but the pin expects {expected}")]
+    SystemEmccVersion { expected: String, actual: String },
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+impl ToolchainError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ToolchainError::NotInstalled { .. } => Some("Run `kiln toolchain install`".into()),
+            ToolchainError::NotRoot => Some("Run it as root (for example with `sudo`), or use `--toolchain system` with emcc 3.1.69 on PATH".into()),
+            ToolchainError::NotDebian => Some("Use `--toolchain system` with the pinned emcc on PATH".into()),
+            ToolchainError::NoMirror => Some("Set `KILN_DEBIAN_MIRROR` to a Debian mirror URI".into()),
+            _ => None,
+        }
+    }
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ToolchainError + '_ {
+    move |source| ToolchainError::Write { path: path.to_path_buf(), source }
+}
+
+/// The folder a root made from `pin` lives in.
+pub fn root_home(settings: &Settings, pin: &Pin) -> PathBuf {
+    settings.toolchains_dir().join(pin.root_name())
+}
+
+/// The toolchain to build with: the installed root for `pin`, or the system's emcc.
+pub fn locate(settings: &Settings, pin: &Pin) -> Result<Toolchain, ToolchainError> {
+    match settings.toolchain_mode {
+        ToolchainMode::Root => {
+            let home = root_home(settings, pin);
+            let lock_path = home.join(LOCK_FILE);
+            let text = match fs_err::read_to_string(&lock_path) {
+                Ok(text) => text,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(ToolchainError::NotInstalled { path: home.join("root") });
+                }
+                Err(source) => return Err(ToolchainError::Read { path: lock_path, source }),
+            };
+            Ok(Toolchain::new(
+                settings,
+                ToolchainMode::Root,
+                Some(home.join("root")),
+                parse_lock(&text),
+                Sha256::of_bytes(text.as_bytes()),
+            ))
+        }
+        ToolchainMode::System => locate_system(settings, pin),
+    }
+}
+
+/// `--toolchain system`: the emcc on PATH, accepted when its version is the pinned one.
+fn locate_system(settings: &Settings, pin: &Pin) -> Result<Toolchain, ToolchainError> {
+    let emcc = which::which("emcc").map_err(|_| ToolchainError::NoSystemEmcc)?;
+    let output = Command::new(&emcc)
+        .arg("--version")
+        .output()
+        .map_err(|source| ToolchainError::Read { path: emcc.clone(), source })?;
+    let first_line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or("").to_string();
+    let actual = first_line
+        .split_whitespace()
+        .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .unwrap_or("unknown")
+        .to_string();
+    let expected = pin.expect.get("emscripten").cloned().unwrap_or_default();
+    if !actual.starts_with(&expected) {
+        return Err(ToolchainError::SystemEmccVersion { expected, actual });
+    }
+    let packages = BTreeMap::from([("emscripten".to_string(), actual)]);
+    let id = Sha256::of_bytes(format!("system\n{}", render_lock("system", &packages)).as_bytes());
+    Ok(Toolchain::new(settings, ToolchainMode::System, None, packages, id))
+}
+
+/// Installs the root for `pin` unless it is already there; returns it either way.
+/// `status` receives one line per step, for the user.
+pub fn install(settings: &Settings, pin: &Pin, status: &dyn Fn(&str)) -> Result<Toolchain, ToolchainError> {
+    if let Ok(toolchain) = locate(settings, pin) {
+        return Ok(toolchain);
+    }
+    check_host()?;
+    let toolchains = settings.toolchains_dir();
+    fs_err::create_dir_all(&toolchains).map_err(write_error(&toolchains))?;
+    let lock_path = toolchains.join(".install.lock");
+    let lock_file = fs_err::File::create(&lock_path).map_err(write_error(&lock_path))?;
+    if lock_file.file().try_lock().is_err() {
+        status("waiting for another kiln process that is installing the root");
+        lock_file.file().lock().map_err(write_error(&lock_path))?;
+    }
+    // Another process may have finished the same install while we waited.
+    if let Ok(toolchain) = locate(settings, pin) {
+        return Ok(toolchain);
+    }
+    remove_stale_installs(&toolchains)?;
+
+    let name = pin.root_name();
+    let log = toolchains.join("logs").join(format!("{name}.log"));
+    let _ = fs_err::remove_file(&log);
+    ensure_host_tool("debootstrap", "debootstrap", &log, status)?;
+    let mirror = match &settings.debian_mirror {
+        Some(mirror) => mirror.clone(),
+        None => mirror::host_debian_mirror(Path::new("/etc/apt")).ok_or(ToolchainError::NoMirror)?,
+    };
+
+    let temporary = toolchains.join(format!(".tmp-{name}-{}", std::process::id()));
+    let root = temporary.join("root");
+    fs_err::create_dir_all(&temporary).map_err(write_error(&temporary))?;
+    status(&format!(
+        "debootstrap {} ({} packages) into `{}`; log: `{}`",
+        pin.root.suite,
+        pin.root.packages.len(),
+        root.display(),
+        log.display()
+    ));
+    run::run_logged(
+        Command::new("debootstrap")
+            .arg(format!("--variant={}", pin.root.variant))
+            .arg(format!("--include={}", pin.root.packages.join(",")))
+            .arg(&pin.root.suite)
+            .arg(&root)
+            .arg(&mirror)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &log,
+    )?;
+
+    status("configuring the root (CA bundle, source packages)");
+    configure_root(settings, &root, &mirror, &pin.root.suite)?;
+    let provisional = Toolchain::new(settings, ToolchainMode::Root, Some(root.clone()), BTreeMap::new(), Sha256::of_bytes(b""));
+    run_in(&provisional, &["apt-get", "update"], &log)?;
+
+    let versions = installed_versions(&provisional, &log)?;
+    let lock_text = render_lock(&pin.root.suite, &versions);
+    let lock_file_path = temporary.join(LOCK_FILE);
+    crate::fs::write_atomic(&lock_file_path, lock_text.as_bytes()).map_err(write_error(&lock_file_path))?;
+
+    let home = root_home(settings, pin);
+    crate::fs::rename_dir_into_place(&temporary, &home).map_err(write_error(&home))?;
+    locate(settings, pin)
+}
+
+fn check_host() -> Result<(), ToolchainError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Err(ToolchainError::NotRoot);
+    }
+    if !Path::new("/etc/debian_version").exists() || which::which("apt-get").is_err() {
+        return Err(ToolchainError::NotDebian);
+    }
+    Ok(())
+}
+
+/// Installs a host package with apt when `program` is missing.
+fn ensure_host_tool(program: &str, package: &str, log: &Path, status: &dyn Fn(&str)) -> Result<(), ToolchainError> {
+    if which::which(program).is_ok() {
+        return Ok(());
+    }
+    status(&format!("installing `{package}` on the host with apt-get"));
+    let apt = |args: &[&str]| {
+        run::run_logged(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"), log)
+    };
+    if apt(&["install", "-y", "--no-install-recommends", package]).is_err() {
+        apt(&["update"])?;
+        apt(&["install", "-y", "--no-install-recommends", package])?;
+    }
+    Ok(())
+}
+
+/// Interrupted installs leave `.tmp-*` folders; with the install lock held none is live.
+fn remove_stale_installs(toolchains: &Path) -> Result<(), ToolchainError> {
+    let entries = fs_err::read_dir(toolchains).map_err(|source| ToolchainError::Read { path: toolchains.to_path_buf(), source })?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            let path = entry.path();
+            tracing::debug!(path = %path.display(), "removing an interrupted install");
+            fs_err::remove_dir_all(&path).map_err(write_error(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Trust the host's CAs and give apt a `deb-src` line for the root's own suite.
+fn configure_root(settings: &Settings, root: &Path, mirror: &str, suite: &str) -> Result<(), ToolchainError> {
+    if let Some(bundle) = &settings.ca_bundle {
+        let target = root.join(ROOT_CA_BUNDLE.trim_start_matches('/'));
+        fs_err::copy(bundle, &target).map_err(write_error(&target))?;
+    }
+    let sources = root.join("etc/apt/sources.list.d/kiln-sources.list");
+    let text = format!("# Written by kiln: sources for `apt-get source`\ndeb-src {mirror} {suite} main\n");
+    crate::fs::write_atomic(&sources, text.as_bytes()).map_err(write_error(&sources))?;
+    Ok(())
+}
+
+fn run_in(toolchain: &Toolchain, argv: &[&str], log: &Path) -> Result<(), ToolchainError> {
+    let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+    let env = [("DEBIAN_FRONTEND".to_string(), "noninteractive".to_string())];
+    run::run_logged(&mut toolchain.command(&argv, Path::new("/"), &env), log)?;
+    Ok(())
+}
+
+/// Exact versions of every package in the root, from its dpkg database.
+fn installed_versions(toolchain: &Toolchain, log: &Path) -> Result<BTreeMap<String, String>, ToolchainError> {
+    let argv = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\n"].map(OsString::from);
+    let output = toolchain
+        .command(&argv, Path::new("/"), &[])
+        .output()
+        .map_err(|source| ToolchainError::Read { path: log.to_path_buf(), source })?;
+    if !output.status.success() {
+        let message = String::from_utf8_lossy(&output.stderr).into_owned();
+        return Err(ToolchainError::Read { path: log.to_path_buf(), source: std::io::Error::other(message) });
+    }
+    Ok(parse_lock(&String::from_utf8_lossy(&output.stdout)))
+}
+
+/// The lock file: a comment, the suite, then `package<TAB>version` lines, sorted.
+fn render_lock(suite: &str, packages: &BTreeMap<String, String>) -> String {
+    let mut text = format!("# kiln toolchain lock: packages installed in the root\nsuite\t{suite}\n");
+    for (package, version) in packages {
+        text.push_str(&format!("{package}\t{version}\n"));
+    }
+    text
+}
+
+fn parse_lock(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(package, _)| *package != "suite")
+        .map(|(package, version)| (package.to_string(), version.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_round_trips() {
+        let packages = BTreeMap::from([
+            ("emscripten".to_string(), "3.1.69+dfsg-3".to_string()),
+            ("nodejs".to_string(), "20.19.2".to_string()),
+        ]);
+        let text = render_lock("trixie", &packages);
+        assert_eq!(parse_lock(&text), packages);
+        assert!(text.starts_with("# kiln"));
+    }
+}

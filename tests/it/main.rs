@@ -1,0 +1,11 @@
+//! End-to-end tests: they run the built `kiln` binary against real recipes and the real
+//! toolchain root. One test binary (`tests/it/`), one module per area.
+//!
+//! Tests that need the toolchain root install it through `kiln toolchain install` (once per
+//! test run; fast when it exists) and share the user's cache, so a rerun on the same machine
+//! reuses the root and every cached build, exactly as a user's second run would.
+
+mod common;
+mod fetch;
+mod recipe_check;
+mod toolchain;

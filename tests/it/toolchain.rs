@@ -1,0 +1,76 @@
+//! The toolchain root: install, run, emcc, dlopen, and clean-up after SIGKILL.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{kiln, run_ok, scratch, toolchain, write};
+
+#[test]
+fn emcc_in_the_root_is_the_pinned_version() {
+    toolchain();
+    let stdout = run_ok(kiln().args(["toolchain", "run", "--", "emcc", "--version"]));
+    assert!(stdout.contains("3.1.69"), "{stdout}");
+    let show = run_ok(kiln().args(["toolchain", "show"]));
+    assert!(show.contains("status:  matches the pin"), "{show}");
+    assert!(show.lines().any(|line| line.starts_with("id:") && line.len() > 20), "{show}");
+}
+
+/// A MAIN_MODULE that `dlopen`s a SIDE_MODULE, both built by the root's emcc, under Node:
+/// the mechanism every extension module of the runtime rests on.
+#[test]
+fn main_module_dlopens_side_module_under_node() {
+    toolchain();
+    let dir = scratch("dlopen");
+    write(&dir.join("side.c"), "int answer(int x) { return x * 6; }\n");
+    write(
+        &dir.join("main.c"),
+        r#"#include <dlfcn.h>
+#include <stdio.h>
+int main(void) {
+    void *lib = dlopen("side.so", RTLD_NOW);
+    if (!lib) { printf("dlopen failed: %s\n", dlerror()); return 1; }
+    int (*answer)(int) = (int (*)(int))dlsym(lib, "answer");
+    printf("answer=%d\n", answer(7));
+    return 0;
+}
+"#,
+    );
+    let script = "emcc -O1 -fPIC -sSIDE_MODULE=1 side.c -o side.so \
+                  && emcc -O1 -sMAIN_MODULE=2 -sNODERAWFS=1 main.c -o main.js \
+                  && node main.js";
+    let stdout = run_ok(kiln().current_dir(&dir).args(["toolchain", "run", "--", "sh", "-c", script]));
+    assert!(stdout.contains("answer=42"), "{stdout}");
+}
+
+/// SIGKILL kiln while a command runs in the root: the command dies with it and no mount is
+/// left behind on the host.
+#[test]
+fn sigkill_leaves_no_process_and_no_mount() {
+    toolchain();
+    let marker = format!("{}", 4_000_000 + std::process::id());
+    let mut child = kiln()
+        .args(["toolchain", "run", "--", "sleep", &marker])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kiln starts");
+    let sleeping = || {
+        let output = Command::new("pgrep").args(["-f", &format!("^sleep {marker}$")]).output().expect("pgrep");
+        output.status.success()
+    };
+    let started = Instant::now();
+    while !sleeping() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the command never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().expect("SIGKILL kiln");
+    child.wait().expect("reap kiln");
+    let killed = Instant::now();
+    while sleeping() {
+        assert!(killed.elapsed() < Duration::from_secs(5), "the command outlived kiln");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    let root = run_ok(kiln().args(["config", "get", "toolchain_root"]));
+    assert!(!mounts.contains(root.trim()), "a mount under the root is visible on the host");
+}
