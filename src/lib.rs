@@ -5,10 +5,15 @@
 //! [`fs`] and [`hash`] serve all stages. Only `cli` (in the binary) knows how the stages are
 //! driven from the command line.
 
+pub mod build;
+pub mod bundle;
+pub mod cache;
 pub mod config;
 pub mod fs;
+pub mod graph;
 pub mod hash;
 pub mod recipe;
 pub mod run;
 pub mod source;
 pub mod toolchain;
+pub mod zipfile;

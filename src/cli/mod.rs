@@ -2,7 +2,10 @@
 //! turn arguments into library calls and print results. Data goes to stdout, everything
 //! else to stderr.
 
+mod build_recipes;
 mod config;
+#[cfg(test)]
+mod docs;
 mod fetch;
 mod recipe;
 mod toolchain;
@@ -51,6 +54,8 @@ pub enum Command {
     Recipe(recipe::RecipeCommand),
     /// Download, verify, cache and extract recipes' sources
     Fetch(fetch::FetchArgs),
+    /// Build recipes and their dependencies (into the cache; `--install` fills `dist/`)
+    BuildRecipes(build_recipes::BuildRecipesArgs),
     /// Show kiln's settings
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -65,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Toolchain(args) => toolchain::run(&settings, args),
         Command::Recipe(command) => recipe::run(&settings, command),
         Command::Fetch(args) => fetch::run(&settings, args),
+        Command::BuildRecipes(args) => build_recipes::run(&settings, args),
         Command::Config(command) => config::run(&settings, command),
     }
 }

@@ -11,6 +11,7 @@
 //! path means the same inside and outside. No mount is ever visible outside that namespace,
 //! and the namespace dies with its last process.
 
+pub mod abi;
 pub mod mirror;
 pub mod pin;
 pub mod root;
@@ -22,6 +23,7 @@ use std::process::Command;
 
 use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
+pub use abi::{Abi, AbiError};
 pub use pin::{Pin, PinError};
 pub use root::{ToolchainError, install, locate};
 

@@ -1,0 +1,287 @@
+//! Building one recipe: fetch its source, merge its host dependencies, run its script in the
+//! toolchain root, and store what it installed in the content-addressed cache.
+//!
+//! Work happens in `<project>/.kiln/build/<name>/`:
+//! ```text
+//! build.log   the full log: exists from the first step, so even a fetch failure has one
+//! build.sh    the exact script and environment, re-runnable by hand inside the root:
+//!             `kiln toolchain run -- bash .kiln/build/<name>/build.sh`
+//! src/        the extracted, patched source tree
+//! host/       the merged `$PREFIX`es of the host dependencies (`$KILN_HOST_PREFIX`)
+//! prefix/     `$PREFIX` while the script runs; moved into the cache when it succeeds
+//! ```
+//! The prefix path is stable per recipe, so paths a build bakes into its outputs (pkg-config
+//! files, sysconfig data) are the same on every rebuild.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::cache::key::{KeyInputs, file_input};
+use crate::cache::{Artifact, ArtifactInfo, Begun, BuildCache, CacheError};
+use crate::config::Settings;
+use crate::hash::Sha256;
+use crate::recipe::{Recipe, SourceSpec};
+use crate::run::{self, RunError};
+use crate::source::{self, FetchContext, SourceError};
+use crate::toolchain::{Abi, Toolchain};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("`{name}`: cannot prepare the source; log: `{}`", log.display())]
+    Source {
+        name: String,
+        log: PathBuf,
+        #[source]
+        source: SourceError,
+    },
+    #[error("`{name}`: the build script failed; log: `{}`\n{tail}", log.display())]
+    Script { name: String, log: PathBuf, tail: String },
+    #[error("`{name}`: {action} `{}`", path.display())]
+    Io {
+        name: String,
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{name}`: build cache")]
+    Cache {
+        name: String,
+        #[source]
+        source: CacheError,
+    },
+    #[error("`{name}`: cannot run the build script")]
+    Run {
+        name: String,
+        #[source]
+        source: RunError,
+    },
+}
+
+impl BuildError {
+    /// The log a user should open, when there is one.
+    pub fn log(&self) -> Option<&Path> {
+        match self {
+            BuildError::Source { log, .. } | BuildError::Script { log, .. } => Some(log),
+            _ => None,
+        }
+    }
+}
+
+/// Whether [`Builder::build`] had to run the script.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Built(Artifact),
+    Cached(Artifact),
+}
+
+impl Outcome {
+    pub fn artifact(&self) -> &Artifact {
+        match self {
+            Outcome::Built(artifact) | Outcome::Cached(artifact) => artifact,
+        }
+    }
+}
+
+/// What every build shares: settings, toolchain, ABI, cache and the job budget.
+pub struct Builder<'a> {
+    pub settings: &'a Settings,
+    pub toolchain: &'a Toolchain,
+    pub abi: &'a Abi,
+    pub cache: BuildCache,
+    /// `-j` handed to make/ninja inside the script (`KILN_JOBS`).
+    pub jobs: usize,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(settings: &'a Settings, toolchain: &'a Toolchain, abi: &'a Abi, jobs: usize) -> Self {
+        Self { settings, toolchain, abi, cache: BuildCache::new(&settings.cache_dir), jobs }
+    }
+
+    pub fn work_dir(&self, recipe: &Recipe) -> PathBuf {
+        self.settings.build_dir().join(&recipe.package.name)
+    }
+
+    /// The cache key of `recipe` given its dependencies' keys (see [`crate::cache::key`]).
+    pub fn key(&self, recipe: &Recipe, dependencies: &[(String, Sha256)]) -> Result<Sha256, BuildError> {
+        let name = &recipe.package.name;
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BuildError::Io { name: name.clone(), action, path, source }
+        };
+        let recipe_text = fs_err::read(&recipe.path).map_err(io("cannot read", &recipe.path))?;
+        let source = match &recipe.source.spec {
+            SourceSpec::Url { sha256, .. } | SourceSpec::Pypi { sha256, .. } | SourceSpec::Debian { sha256, .. } => *sha256,
+            SourceSpec::Path { path } => source::hash_tree(path).map_err(|source| BuildError::Source {
+                name: name.clone(),
+                log: self.work_dir(recipe).join("build.log"),
+                source,
+            })?,
+        };
+        let read_all = |paths: Vec<&PathBuf>| -> Result<Vec<(String, Vec<u8>)>, BuildError> {
+            paths.into_iter().map(|path| file_input(&recipe.dir, path).map_err(io("cannot read", path))).collect()
+        };
+        Ok(KeyInputs {
+            recipe_text: &recipe_text,
+            source,
+            patches: read_all(recipe.source.patches.iter().collect())?,
+            extras: read_all(recipe.source.extras.iter().map(|extra| &extra.from).collect())?,
+            toolchain_id: self.toolchain.id,
+            abi_text: self.abi.text.as_bytes(),
+            dependencies: dependencies.to_vec(),
+        }
+        .key())
+    }
+
+    /// Builds `recipe` unless the cache has its key. `host` are the artifacts of its host
+    /// requirements, transitively, in build order.
+    pub fn build(&self, recipe: &Recipe, key: &Sha256, host: &[&Artifact]) -> Result<Outcome, BuildError> {
+        let name = recipe.package.name.clone();
+        let cache_error = |source| BuildError::Cache { name: name.clone(), source };
+        if let Some(artifact) = self.cache.lookup(&name, key).map_err(cache_error)? {
+            tracing::debug!(%name, %key, "cache hit");
+            return Ok(Outcome::Cached(artifact));
+        }
+        let staging = match self.cache.begin(&name, key).map_err(cache_error)? {
+            Begun::Done(artifact) => return Ok(Outcome::Cached(artifact)),
+            Begun::Staging(staging) => staging,
+        };
+        tracing::debug!(%name, %key, "cache miss: building");
+        let started = Instant::now();
+        let work = self.work_dir(recipe);
+        let log = work.join("build.log");
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            let name = name.clone();
+            move |source| BuildError::Io { name, action, path, source }
+        };
+        if work.exists() {
+            fs_err::remove_dir_all(&work).map_err(io("cannot clean", &work))?;
+        }
+        fs_err::create_dir_all(&work).map_err(io("cannot create", &work))?;
+        fs_err::write(&log, format!("kiln: building {name} {} (key {key})\n", recipe.package.version))
+            .map_err(io("cannot write", &log))?;
+
+        let context = FetchContext { settings: self.settings, toolchain: Some(self.toolchain), log: log.clone() };
+        let source_dir = source::prepare(recipe, &context, &work)
+            .map_err(|source| BuildError::Source { name: name.clone(), log: log.clone(), source })?;
+
+        let host_prefix = work.join("host");
+        for artifact in host {
+            merge_tree(&artifact.prefix(), &host_prefix).map_err(io("cannot merge host prefix into", &host_prefix))?;
+        }
+        fs_err::create_dir_all(host_prefix.join("lib/pkgconfig")).map_err(io("cannot create", &host_prefix))?;
+        fs_err::create_dir_all(host_prefix.join("include")).map_err(io("cannot create", &host_prefix))?;
+        let prefix = work.join("prefix");
+        fs_err::create_dir_all(&prefix).map_err(io("cannot create", &prefix))?;
+
+        let env = self.script_env(recipe, &source_dir, &prefix, &host_prefix);
+        let script_path = work.join("build.sh");
+        let script = render_script(&env, &source_dir, recipe.build.script.as_deref().unwrap_or(""));
+        fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
+
+        let argv = [OsString::from("bash"), script_path.clone().into_os_string()];
+        match run::run_logged(&mut self.toolchain.command(&argv, &source_dir, &[]), &log) {
+            Ok(()) => {}
+            Err(RunError::Failed { tail, .. }) => return Err(BuildError::Script { name, log, tail }),
+            Err(source) => return Err(BuildError::Run { name, source }),
+        }
+
+        // The staging prefix is empty: replace it with what the script installed.
+        let staged_prefix = staging.prefix();
+        fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
+        move_tree(&prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;
+        let staged_log = staging.dir().join("build.log");
+        fs_err::copy(&log, &staged_log).map_err(io("cannot store", &staged_log))?;
+        let artifact = staging
+            .commit(ArtifactInfo {
+                name: name.clone(),
+                version: recipe.package.version.clone(),
+                kind: recipe.build.kind.as_str().to_string(),
+                key: key.to_string(),
+                build_seconds: started.elapsed().as_secs_f64(),
+            })
+            .map_err(cache_error)?;
+        Ok(Outcome::Built(artifact))
+    }
+
+    /// The build-script contract (documented in `docs/recipe-format.md`).
+    fn script_env(&self, recipe: &Recipe, source_dir: &Path, prefix: &Path, host_prefix: &Path) -> Vec<(String, String)> {
+        let join = |abi: &[String], own: &[String]| abi.iter().chain(own).cloned().collect::<Vec<_>>().join(" ");
+        let path = |path: &Path| path.display().to_string();
+        vec![
+            ("SRC_DIR".into(), path(source_dir)),
+            ("PREFIX".into(), path(prefix)),
+            ("KILN_HOST_PREFIX".into(), path(host_prefix)),
+            ("KILN_JOBS".into(), self.jobs.to_string()),
+            ("PKG_NAME".into(), recipe.package.name.clone()),
+            ("PKG_VERSION".into(), recipe.package.version.clone()),
+            ("SOURCE_DATE_EPOCH".into(), self.settings.source_date_epoch.to_string()),
+            ("CFLAGS".into(), join(&self.abi.cflags, &recipe.build.cflags)),
+            ("CXXFLAGS".into(), join(&self.abi.cxxflags, &recipe.build.cxxflags)),
+            ("LDFLAGS".into(), join(&self.abi.ldflags, &recipe.build.ldflags)),
+            ("KILN_MAIN_MODULE_LDFLAGS".into(), self.abi.main_module_ldflags.join(" ")),
+            ("KILN_SIDE_MODULE_LDFLAGS".into(), self.abi.side_module_ldflags.join(" ")),
+            ("KILN_PLATFORM".into(), self.abi.platform.clone()),
+            ("KILN_BUILD_PYTHON".into(), "python3.13".into()),
+            ("PKG_CONFIG_PATH".into(), path(&host_prefix.join("lib/pkgconfig"))),
+        ]
+    }
+}
+
+/// The script kiln runs: the environment as `export` lines, then the recipe's own lines.
+fn render_script(env: &[(String, String)], source_dir: &Path, body: &str) -> String {
+    let mut script = String::from("#!/bin/bash\n# Written by kiln. Re-run inside the root: kiln toolchain run -- bash THIS_FILE\nset -euo pipefail\n");
+    for (key, value) in env {
+        script.push_str(&format!("export {key}={}\n", run::shell_quote(value)));
+    }
+    script.push_str(&format!("cd {}\n", run::shell_quote(&source_dir.display().to_string())));
+    script.push_str(body);
+    if !body.ends_with('\n') {
+        script.push('\n');
+    }
+    script
+}
+
+/// Copies `from` into `to`, merging folders and keeping symlinks as symlinks.
+pub fn merge_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs_err::create_dir_all(to)?;
+    for entry in fs_err::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            merge_tree(&entry.path(), &target)?;
+        } else if kind.is_symlink() {
+            let _ = fs_err::remove_file(&target);
+            std::os::unix::fs::symlink(fs_err::read_link(entry.path())?, &target)?;
+        } else {
+            fs_err::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to`, or copies and removes it when they are on different file systems.
+fn move_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    merge_tree(from, to)?;
+    fs_err::remove_dir_all(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_exports_the_environment_quoted() {
+        let env = vec![("CFLAGS".to_string(), "-O2 -fPIC".to_string())];
+        let script = render_script(&env, Path::new("/w/src"), "make");
+        assert!(script.contains("set -euo pipefail\n"));
+        assert!(script.contains("export CFLAGS='-O2 -fPIC'\n"));
+        assert!(script.ends_with("cd /w/src\nmake\n"));
+    }
+}
