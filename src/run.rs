@@ -106,7 +106,14 @@ pub fn tail(path: &Path, count: usize) -> String {
 pub fn describe(command: &Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())
-        .map(|part| shell_quote(&part.to_string_lossy()))
+        .map(|part| {
+            let part = part.to_string_lossy();
+            // Inline scripts (the toolchain's mount setup) would bury the command in the log.
+            match part.lines().count() {
+                0 | 1 => shell_quote(&part),
+                lines => format!("<script of {lines} lines>"),
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }

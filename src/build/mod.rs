@@ -33,7 +33,7 @@ pub enum BuildError {
         name: String,
         log: PathBuf,
         #[source]
-        source: SourceError,
+        source: Box<SourceError>,
     },
     #[error("`{name}`: the build script failed; log: `{}`\n{tail}", log.display())]
     Script { name: String, log: PathBuf, tail: String },
@@ -116,7 +116,7 @@ impl<'a> Builder<'a> {
             SourceSpec::Path { path } => source::hash_tree(path).map_err(|source| BuildError::Source {
                 name: name.clone(),
                 log: self.work_dir(recipe).join("build.log"),
-                source,
+                source: Box::new(source),
             })?,
         };
         let read_all = |paths: Vec<&PathBuf>| -> Result<Vec<(String, Vec<u8>)>, BuildError> {
@@ -165,7 +165,7 @@ impl<'a> Builder<'a> {
 
         let context = FetchContext { settings: self.settings, toolchain: Some(self.toolchain), log: log.clone() };
         let source_dir = source::prepare(recipe, &context, &work)
-            .map_err(|source| BuildError::Source { name: name.clone(), log: log.clone(), source })?;
+            .map_err(|source| BuildError::Source { name: name.clone(), log: log.clone(), source: Box::new(source) })?;
 
         let host_prefix = work.join("host");
         for artifact in host {
@@ -224,6 +224,7 @@ impl<'a> Builder<'a> {
             ("KILN_MAIN_MODULE_LDFLAGS".into(), self.abi.main_module_ldflags.join(" ")),
             ("KILN_SIDE_MODULE_LDFLAGS".into(), self.abi.side_module_ldflags.join(" ")),
             ("KILN_PLATFORM".into(), self.abi.platform.clone()),
+            ("KILN_ABI_ID".into(), self.abi.id.clone()),
             ("KILN_BUILD_PYTHON".into(), "python3.13".into()),
             ("PKG_CONFIG_PATH".into(), path(&host_prefix.join("lib/pkgconfig"))),
         ]

@@ -38,10 +38,12 @@ export class PythonError extends Error {
 // Python side of the JS API, run once after start-up as module `_kiln`. Values cross as JSON
 // text so that the JS side needs only a handful of C API calls.
 const HELPER = String.raw`
-import ast, json, sys, traceback, types
+import _ast, json, sys
 
+# Imported lazily (traceback, asyncio): every module imported here delays the first call.
 _main = sys.modules["__main__"].__dict__
 _loop = None
+_CO_COROUTINE = 0x80
 
 def _encode(value):
     kind = type(value)
@@ -58,6 +60,7 @@ def _encode(value):
     return {"type": "repr", "value": repr(value)}
 
 def _error(exc):
+    import traceback
     # Hide this helper's own frames: the traceback starts at the user's code.
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == "<kiln>":
@@ -68,31 +71,33 @@ def _error(exc):
 def _compile(source, flags):
     # Like a notebook cell: the value of a final expression statement is the result,
     # unless the code ends with a semicolon.
-    tree = compile(source, "<exec>", "exec", ast.PyCF_ONLY_AST | flags)
+    tree = compile(source, "<exec>", "exec", _ast.PyCF_ONLY_AST | flags)
     last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr) and not source.rstrip().endswith(";"):
-        last = ast.Expression(tree.body.pop().value)
+    if tree.body and isinstance(tree.body[-1], _ast.Expr) and not source.rstrip().endswith(";"):
+        last = _ast.Expression(tree.body.pop().value)
     body = compile(tree, "<exec>", "exec", flags)
     tail = compile(last, "<exec>", "eval", flags) if last is not None else None
     return body, tail
 
-def _await(value):
+def _eval(code):
+    # With top-level await allowed, code that awaits compiles to a coroutine: run it to the
+    # end on one event loop that lives across calls.
     global _loop
-    if not isinstance(value, types.CoroutineType):
-        return value
-    import asyncio
-    if _loop is None or _loop.is_closed():
-        _loop = asyncio.new_event_loop()
-    return _loop.run_until_complete(value)
+    value = eval(code, _main)
+    if code.co_flags & _CO_COROUTINE:
+        import asyncio
+        if _loop is None or _loop.is_closed():
+            _loop = asyncio.new_event_loop()
+        value = _loop.run_until_complete(value)
+    return value
 
 def _run(request):
     request = json.loads(request)
     try:
-        flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if request["async"] else 0
+        flags = _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT if request["async"] else 0
         body, tail = _compile(request["code"], flags)
-        _await(eval(body, _main))
-        result = _await(eval(tail, _main)) if tail is not None else None
-        out = {"result": _encode(result)}
+        _eval(body)
+        out = {"result": _encode(_eval(tail) if tail is not None else None)}
     except BaseException as exc:
         out = _error(exc)
     finally:
@@ -370,7 +375,9 @@ export async function loadPython(options = {}) {
     preRun: [
       (M) => {
         Object.assign(M.ENV, env);
-        M.FS.mkdirTree(`${PREFIX}/lib`);
+        // lib-dynload is where CPython expects extension modules; an empty one spares the
+        // "Could not find platform dependent libraries" warning.
+        M.FS.mkdirTree(`${PREFIX}/lib/python3.13/lib-dynload`);
         M.FS.writeFile(STDLIB_ZIP, stdlibZip);
       },
     ],
@@ -409,9 +416,9 @@ class Python {
     const M = this._Module;
     M._Py_InitializeEx(0);
     const source = M.stringToNewUTF8(
-      `import sys, types\n_m = types.ModuleType("_kiln")\n` +
+      `import sys\n_m = type(sys)("_kiln")\n` +
       `exec(compile(${JSON.stringify(HELPER)}, "<kiln>", "exec"), _m.__dict__)\n` +
-      `sys.modules["_kiln"] = _m\ndel _m, sys, types\n`);
+      `sys.modules["_kiln"] = _m\ndel _m, sys\n`);
     const failed = M._PyRun_SimpleString(source);
     M._free(source);
     if (failed) throw new Error("kiln: the runtime's helper failed to start (see stderr)");

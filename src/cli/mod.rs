@@ -3,6 +3,7 @@
 //! else to stderr.
 
 mod build_recipes;
+mod cache;
 mod config;
 #[cfg(test)]
 mod docs;
@@ -56,6 +57,14 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// Build recipes and their dependencies (into the cache; `--install` fills `dist/`)
     BuildRecipes(build_recipes::BuildRecipesArgs),
+    /// Remove work trees (extracted sources, logs) of the named recipes, or of all
+    Clean {
+        /// Recipe names (default: all)
+        names: Vec<String>,
+    },
+    /// Inspect and trim the build cache
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
     /// Show kiln's settings
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -71,6 +80,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recipe(command) => recipe::run(&settings, command),
         Command::Fetch(args) => fetch::run(&settings, args),
         Command::BuildRecipes(args) => build_recipes::run(&settings, args),
+        Command::Clean { names } => cache::clean(&settings, names),
+        Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),
     }
 }

@@ -518,9 +518,10 @@ fn problem_from_serde(message: &str, written: &str) -> (Problem, Option<String>)
         }
     }
     for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
-        if let Some(rest) = message.strip_prefix(prefix)
-            && let Some((found, expected)) = rest.split_once(", expected ")
-        {
+        let parts = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once(", expected "));
+        if let Some((found, expected)) = parts {
             let expected = toml_type_name(expected);
             let found = toml_type_name(found);
             let help = match expected.as_str() {

@@ -6,6 +6,10 @@
 //! absolute. Errors in either stage are a [`RecipeError`] that names the file, line, column
 //! and field. This module knows nothing of fetching or building: later stages read a
 //! [`Recipe`] and never the TOML.
+//!
+//! Entry points: [`load`] (one file or folder), [`load_dir`] (every recipe, all errors
+//! collected) and [`load_named`] (the recipes asked for on the command line). The format is
+//! documented in `docs/recipe-format.md`, which a test keeps in step with [`raw`].
 
 mod error;
 mod raw;
@@ -461,9 +465,7 @@ impl Validator<'_> {
             ));
         }
         let normalized = normalize_name(name.get_ref());
-        if let Some(folder) = folder
-            && normalized != folder
-        {
+        if let Some(folder) = folder.filter(|folder| *folder != normalized) {
             return Err(self
                 .error(
                     name.span(),
@@ -843,8 +845,10 @@ impl Validator<'_> {
                 }
             }
         };
-        if let Some(script) = &build.script
-            && script.get_ref().trim().is_empty()
+        if let Some(script) = build
+            .script
+            .as_ref()
+            .filter(|script| script.get_ref().trim().is_empty())
         {
             return Err(self.invalid(
                 script,

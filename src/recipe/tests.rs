@@ -728,10 +728,10 @@ fn documented_keys(doc: &str) -> BTreeSet<String> {
             in_key_table = true;
         } else if !line.starts_with('|') {
             in_key_table = false;
-        } else if in_key_table
-            && let Some((key, _)) = line
-                .strip_prefix("| `")
-                .and_then(|row| row.split_once("` |"))
+        } else if let Some((key, _)) = line
+            .strip_prefix("| `")
+            .and_then(|row| row.split_once("` |"))
+            .filter(|_| in_key_table)
         {
             keys.insert(key.to_string());
         }

@@ -91,7 +91,9 @@ pub enum ExtractError {
 /// `.tar.xz`/`.txz`, `.tar`, `.zip`), else from the first bytes of the file.
 pub fn extract(archive: &Path, dest: &Path) -> Result<(), ExtractError> {
     if fs_err::symlink_metadata(dest).is_ok() {
-        return Err(ExtractError::DestinationExists { path: dest.to_path_buf() });
+        return Err(ExtractError::DestinationExists {
+            path: dest.to_path_buf(),
+        });
     }
     let parent = match dest.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -102,7 +104,10 @@ pub fn extract(archive: &Path, dest: &Path) -> Result<(), ExtractError> {
         move |source| ExtractError::Write { path, source }
     };
     fs_err::create_dir_all(parent).map_err(write_error(parent))?;
-    let name = dest.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+    let name = dest
+        .file_name()
+        .map(|name| name.to_string_lossy())
+        .unwrap_or_default();
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .tempdir_in(parent)
@@ -112,13 +117,28 @@ pub fn extract(archive: &Path, dest: &Path) -> Result<(), ExtractError> {
     let format = detect(archive)?;
     tracing::debug!(archive = %archive.display(), ?format, dest = %dest.display(), "extracting");
     let mut unpacker = Unpacker::new(staging.path());
-    let read_error = |source| ExtractError::Read { archive: archive.to_path_buf(), source };
+    let read_error = |source| ExtractError::Read {
+        archive: archive.to_path_buf(),
+        source,
+    };
     let file = fs_err::File::open(archive).map_err(read_error)?;
     let reader = BufReader::new(file);
     match format {
-        Format::TarGz => unpack_tar(archive, flate2::read::MultiGzDecoder::new(reader), &mut unpacker)?,
-        Format::TarBz2 => unpack_tar(archive, bzip2::read::MultiBzDecoder::new(reader), &mut unpacker)?,
-        Format::TarXz => unpack_tar(archive, liblzma::read::XzDecoder::new_multi_decoder(reader), &mut unpacker)?,
+        Format::TarGz => unpack_tar(
+            archive,
+            flate2::read::MultiGzDecoder::new(reader),
+            &mut unpacker,
+        )?,
+        Format::TarBz2 => unpack_tar(
+            archive,
+            bzip2::read::MultiBzDecoder::new(reader),
+            &mut unpacker,
+        )?,
+        Format::TarXz => unpack_tar(
+            archive,
+            liblzma::read::XzDecoder::new_multi_decoder(reader),
+            &mut unpacker,
+        )?,
         Format::Tar => unpack_tar(archive, reader, &mut unpacker)?,
         Format::Zip => unpack_zip(archive, reader, &mut unpacker)?,
     }
@@ -161,7 +181,10 @@ fn detect(archive: &Path) -> Result<Format, ExtractError> {
     let mut head = Vec::with_capacity(512);
     fs_err::File::open(archive)
         .and_then(|file| file.take(512).read_to_end(&mut head))
-        .map_err(|source| ExtractError::Read { archive: archive.to_path_buf(), source })?;
+        .map_err(|source| ExtractError::Read {
+            archive: archive.to_path_buf(),
+            source,
+        })?;
     let format = if head.starts_with(&[0x1f, 0x8b]) {
         Format::TarGz
     } else if head.starts_with(b"BZh") {
@@ -173,22 +196,34 @@ fn detect(archive: &Path) -> Result<Format, ExtractError> {
     } else if head.get(257..262) == Some(b"ustar") {
         Format::Tar
     } else {
-        return Err(ExtractError::UnknownFormat { archive: archive.to_path_buf() });
+        return Err(ExtractError::UnknownFormat {
+            archive: archive.to_path_buf(),
+        });
     };
     Ok(format)
 }
 
-fn unpack_tar(archive: &Path, reader: impl Read, unpacker: &mut Unpacker) -> Result<(), ExtractError> {
+fn unpack_tar(
+    archive: &Path,
+    reader: impl Read,
+    unpacker: &mut Unpacker,
+) -> Result<(), ExtractError> {
     use tar::EntryType;
 
-    let read_error = |source| ExtractError::Read { archive: archive.to_path_buf(), source };
+    let read_error = |source| ExtractError::Read {
+        archive: archive.to_path_buf(),
+        source,
+    };
     let mut tar = tar::Archive::new(reader);
     for entry in tar.entries().map_err(read_error)? {
         let mut entry = entry.map_err(read_error)?;
         let kind = entry.header().entry_type();
         if matches!(
             kind,
-            EntryType::XGlobalHeader | EntryType::XHeader | EntryType::GNULongName | EntryType::GNULongLink
+            EntryType::XGlobalHeader
+                | EntryType::XHeader
+                | EntryType::GNULongName
+                | EntryType::GNULongLink
         ) {
             continue;
         }
@@ -198,7 +233,12 @@ fn unpack_tar(archive: &Path, reader: impl Read, unpacker: &mut Unpacker) -> Res
             // The archive's own `./` entry.
             continue;
         }
-        let special = |kind| Err(ExtractError::Special { entry: name.clone(), kind });
+        let special = |kind| {
+            Err(ExtractError::Special {
+                entry: name.clone(),
+                kind,
+            })
+        };
         match kind {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 let mode = entry.header().mode().map_err(read_error)?;
@@ -230,9 +270,19 @@ fn unpack_tar(archive: &Path, reader: impl Read, unpacker: &mut Unpacker) -> Res
 /// Largest symbolic-link target read from a zip entry; anything longer is not a path.
 const MAX_ZIP_LINK: u64 = 4096;
 
-fn unpack_zip(archive: &Path, reader: impl Read + io::Seek, unpacker: &mut Unpacker) -> Result<(), ExtractError> {
-    let zip_error = |source| ExtractError::Zip { archive: archive.to_path_buf(), source };
-    let read_error = |source| ExtractError::Read { archive: archive.to_path_buf(), source };
+fn unpack_zip(
+    archive: &Path,
+    reader: impl Read + io::Seek,
+    unpacker: &mut Unpacker,
+) -> Result<(), ExtractError> {
+    let zip_error = |source| ExtractError::Zip {
+        archive: archive.to_path_buf(),
+        source,
+    };
+    let read_error = |source| ExtractError::Read {
+        archive: archive.to_path_buf(),
+        source,
+    };
     let mut zip = zip::ZipArchive::new(reader).map_err(zip_error)?;
     for index in 0..zip.len() {
         let mut file = zip.by_index(index).map_err(zip_error)?;
@@ -251,13 +301,23 @@ fn unpack_zip(archive: &Path, reader: impl Read + io::Seek, unpacker: &mut Unpac
             unpacker.dir(&name, &relative)?;
         } else if file.is_symlink() {
             let mut target = Vec::new();
-            (&mut file).take(MAX_ZIP_LINK).read_to_end(&mut target).map_err(read_error)?;
+            (&mut file)
+                .take(MAX_ZIP_LINK)
+                .read_to_end(&mut target)
+                .map_err(read_error)?;
             let target = PathBuf::from(String::from_utf8_lossy(&target).into_owned());
             unpacker.symlink(&name, &relative, &target)?;
         } else {
             let executable = file.unix_mode().is_some_and(|mode| mode & 0o111 != 0);
             let mtime = file.last_modified().and_then(|time| {
-                unix_time(time.year(), time.month(), time.day(), time.hour(), time.minute(), time.second())
+                unix_time(
+                    time.year(),
+                    time.month(),
+                    time.day(),
+                    time.hour(),
+                    time.minute(),
+                    time.second(),
+                )
             });
             unpacker.file(&name, &relative, &mut file, executable, mtime)?;
         }
@@ -275,10 +335,12 @@ fn unix_time(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) ->
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
-    let seconds = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+    let seconds =
+        days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
     u64::try_from(seconds).ok()
 }
 
@@ -291,9 +353,15 @@ fn enclosed(name: &Path) -> Result<PathBuf, ExtractError> {
         match component {
             Component::Normal(part) => relative.push(part),
             Component::CurDir => {}
-            Component::ParentDir => return Err(ExtractError::ParentDir { entry: name.to_path_buf() }),
+            Component::ParentDir => {
+                return Err(ExtractError::ParentDir {
+                    entry: name.to_path_buf(),
+                });
+            }
             Component::RootDir | Component::Prefix(_) => {
-                return Err(ExtractError::AbsolutePath { entry: name.to_path_buf() });
+                return Err(ExtractError::AbsolutePath {
+                    entry: name.to_path_buf(),
+                });
             }
         }
     }
@@ -303,7 +371,9 @@ fn enclosed(name: &Path) -> Result<PathBuf, ExtractError> {
 /// Whether a symbolic link at `link` (relative to the target folder) pointing at `target`
 /// stays inside, judged by the names alone.
 fn link_stays_inside(link: &Path, target: &Path) -> bool {
-    let mut depth = link.parent().map_or(0, |parent| parent.components().count());
+    let mut depth = link
+        .parent()
+        .map_or(0, |parent| parent.components().count());
     if target.as_os_str().is_empty() {
         return false;
     }
@@ -330,7 +400,10 @@ struct Unpacker {
 
 impl Unpacker {
     fn new(root: &Path) -> Self {
-        Self { root: root.to_path_buf(), symlinks: Vec::new() }
+        Self {
+            root: root.to_path_buf(),
+            symlinks: Vec::new(),
+        }
     }
 
     /// Makes sure every component of `relative` is a real folder, creating missing ones,
@@ -344,9 +417,17 @@ impl Unpacker {
             match fs_err::symlink_metadata(&current) {
                 Ok(metadata) if metadata.is_dir() => {}
                 Ok(metadata) if metadata.file_type().is_symlink() => {
-                    return Err(ExtractError::ThroughSymlink { entry: entry.to_path_buf(), link: walked });
+                    return Err(ExtractError::ThroughSymlink {
+                        entry: entry.to_path_buf(),
+                        link: walked,
+                    });
                 }
-                Ok(_) => return Err(ExtractError::NotADirectory { entry: entry.to_path_buf(), path: walked }),
+                Ok(_) => {
+                    return Err(ExtractError::NotADirectory {
+                        entry: entry.to_path_buf(),
+                        path: walked,
+                    });
+                }
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {
                     fs_err::create_dir(&current).map_err(|source| ExtractError::Write {
                         path: current.clone(),
@@ -354,7 +435,12 @@ impl Unpacker {
                     })?;
                     set_mode(&current, 0o755)?;
                 }
-                Err(source) => return Err(ExtractError::Write { path: current, source }),
+                Err(source) => {
+                    return Err(ExtractError::Write {
+                        path: current,
+                        source,
+                    });
+                }
             }
         }
         Ok(())
@@ -371,12 +457,18 @@ impl Unpacker {
         match fs_err::symlink_metadata(&path) {
             Ok(metadata) if metadata.is_dir() => Err(ExtractError::Write {
                 path,
-                source: io::Error::new(io::ErrorKind::AlreadyExists, "a folder of that name was extracted earlier"),
+                source: io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "a folder of that name was extracted earlier",
+                ),
             }),
             // `remove_file` on a link removes the link, never what it points at.
             Ok(_) => fs_err::remove_file(&path)
                 .map(|()| path.clone())
-                .map_err(|source| ExtractError::Write { path: path.clone(), source }),
+                .map_err(|source| ExtractError::Write {
+                    path: path.clone(),
+                    source,
+                }),
             Err(_) => Ok(path),
         }
     }
@@ -394,7 +486,10 @@ impl Unpacker {
         mtime: Option<u64>,
     ) -> Result<(), ExtractError> {
         let path = self.leaf(entry, relative)?;
-        let write_error = |source| ExtractError::Write { path: path.clone(), source };
+        let write_error = |source| ExtractError::Write {
+            path: path.clone(),
+            source,
+        };
         // `create_new` fails rather than follow a link that appeared at the last component.
         let mut file = fs_err::OpenOptions::new()
             .write(true)
@@ -402,8 +497,12 @@ impl Unpacker {
             .open(&path)
             .map_err(write_error)?;
         io::copy(content, &mut file).map_err(write_error)?;
-        file.set_permissions(std::fs::Permissions::from_mode(if executable { 0o755 } else { 0o644 }))
-            .map_err(write_error)?;
+        file.set_permissions(std::fs::Permissions::from_mode(if executable {
+            0o755
+        } else {
+            0o644
+        }))
+        .map_err(write_error)?;
         if let Some(seconds) = mtime {
             file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
                 .map_err(write_error)?;
@@ -411,19 +510,40 @@ impl Unpacker {
         Ok(())
     }
 
-    fn symlink(&mut self, entry: &Path, relative: &Path, target: &Path) -> Result<(), ExtractError> {
+    fn symlink(
+        &mut self,
+        entry: &Path,
+        relative: &Path,
+        target: &Path,
+    ) -> Result<(), ExtractError> {
         if !link_stays_inside(relative, target) {
-            return Err(ExtractError::SymlinkEscape { entry: entry.to_path_buf(), target: target.to_path_buf() });
+            return Err(ExtractError::SymlinkEscape {
+                entry: entry.to_path_buf(),
+                target: target.to_path_buf(),
+            });
         }
         let path = self.leaf(entry, relative)?;
-        fs_err::os::unix::fs::symlink(target, &path).map_err(|source| ExtractError::Write { path, source })?;
-        self.symlinks.push((relative.to_path_buf(), target.to_path_buf()));
+        fs_err::os::unix::fs::symlink(target, &path)
+            .map_err(|source| ExtractError::Write { path, source })?;
+        self.symlinks
+            .push((relative.to_path_buf(), target.to_path_buf()));
         Ok(())
     }
 
-    fn hard_link(&mut self, entry: &Path, relative: &Path, target: &Path) -> Result<(), ExtractError> {
-        let escape = || ExtractError::HardLinkEscape { entry: entry.to_path_buf(), target: target.to_path_buf() };
-        let not_found = || ExtractError::HardLinkTarget { entry: entry.to_path_buf(), target: target.to_path_buf() };
+    fn hard_link(
+        &mut self,
+        entry: &Path,
+        relative: &Path,
+        target: &Path,
+    ) -> Result<(), ExtractError> {
+        let escape = || ExtractError::HardLinkEscape {
+            entry: entry.to_path_buf(),
+            target: target.to_path_buf(),
+        };
+        let not_found = || ExtractError::HardLinkTarget {
+            entry: entry.to_path_buf(),
+            target: target.to_path_buf(),
+        };
         // Hard-link targets are archive names, relative to the archive root.
         let target_relative = enclosed(target).map_err(|_| escape())?;
         if target_relative.as_os_str().is_empty() {
@@ -463,7 +583,10 @@ impl Unpacker {
     fn check_symlinks(&self) -> Result<(), ExtractError> {
         for (relative, target) in &self.symlinks {
             if resolves_outside(&self.root, relative) {
-                return Err(ExtractError::SymlinkEscape { entry: relative.clone(), target: target.clone() });
+                return Err(ExtractError::SymlinkEscape {
+                    entry: relative.clone(),
+                    target: target.clone(),
+                });
             }
         }
         Ok(())
@@ -523,8 +646,12 @@ fn resolves_outside(root: &Path, relative: &Path) -> bool {
 }
 
 fn set_mode(path: &Path, mode: u32) -> Result<(), ExtractError> {
-    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|source| ExtractError::Write { path: path.to_path_buf(), source })
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|source| {
+        ExtractError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]

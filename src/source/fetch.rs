@@ -35,31 +35,57 @@ const CACHEDIR_TAG: &[u8] = b"Signature: 8a477f597d28d172789f06886806bc55\n\
 pub fn fetch(spec: &SourceSpec, ctx: &FetchContext) -> Result<Fetched, SourceError> {
     let (sha256, remote) = match spec {
         SourceSpec::Path { path } => {
-            return Ok(Fetched { path: path.clone(), sha256: tree::hash_tree(path)?, from_cache: false });
+            return Ok(Fetched {
+                path: path.clone(),
+                sha256: tree::hash_tree(path)?,
+                from_cache: false,
+            });
         }
         SourceSpec::Url { url, sha256 } => (*sha256, Remote::Url { url }),
-        SourceSpec::Pypi { name, version, sha256 } => (*sha256, Remote::Pypi { name, version }),
-        SourceSpec::Debian { package, version, sha256 } => (*sha256, Remote::Debian { package, version }),
+        SourceSpec::Pypi {
+            name,
+            version,
+            sha256,
+        } => (*sha256, Remote::Pypi { name, version }),
+        SourceSpec::Debian {
+            package,
+            version,
+            sha256,
+        } => (*sha256, Remote::Debian { package, version }),
     };
     let cache = SourceCache::new(ctx.settings);
     if let Some(path) = cache.lookup(&sha256)? {
         tracing::debug!(%sha256, path = %path.display(), "source cache hit");
-        return Ok(Fetched { path, sha256, from_cache: true });
+        return Ok(Fetched {
+            path,
+            sha256,
+            from_cache: true,
+        });
     }
     cache.init()?;
     let _lock = cache.lock(&sha256)?;
     // Another process may have fetched it while this one waited for the lock.
     if let Some(path) = cache.lookup(&sha256)? {
         tracing::debug!(%sha256, path = %path.display(), "source cache hit after waiting for the lock");
-        return Ok(Fetched { path, sha256, from_cache: true });
+        return Ok(Fetched {
+            path,
+            sha256,
+            from_cache: true,
+        });
     }
     tracing::debug!(%sha256, ?remote, "source cache miss");
     let path = match remote {
         Remote::Url { url } => fetch_url(&cache, ctx.settings, url, &sha256)?,
         Remote::Pypi { name, version } => fetch_pypi(&cache, ctx, name, version, &sha256)?,
-        Remote::Debian { package, version } => fetch_debian(&cache, ctx, package, version, &sha256)?,
+        Remote::Debian { package, version } => {
+            fetch_debian(&cache, ctx, package, version, &sha256)?
+        }
     };
-    Ok(Fetched { path, sha256, from_cache: false })
+    Ok(Fetched {
+        path,
+        sha256,
+        from_cache: false,
+    })
 }
 
 /// The source kinds that are downloaded.
@@ -77,7 +103,9 @@ pub(super) struct SourceCache {
 
 impl SourceCache {
     pub(super) fn new(settings: &Settings) -> Self {
-        Self { dir: settings.sources_dir() }
+        Self {
+            dir: settings.sources_dir(),
+        }
     }
 
     /// The cached file for `sha256`, if there is one. Only the folder name is trusted: an
@@ -87,10 +115,18 @@ impl SourceCache {
         let files = match fs_err::read_dir(&entry) {
             Ok(files) => files,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(SourceError::Read { path: entry, source }),
+            Err(source) => {
+                return Err(SourceError::Read {
+                    path: entry,
+                    source,
+                });
+            }
         };
         for file in files {
-            let file = file.map_err(|source| SourceError::Read { path: entry.clone(), source })?;
+            let file = file.map_err(|source| SourceError::Read {
+                path: entry.clone(),
+                source,
+            })?;
             let is_file = file.file_type().is_ok_and(|kind| kind.is_file());
             if is_file && !file.file_name().to_string_lossy().starts_with('.') {
                 return Ok(Some(file.path()));
@@ -103,7 +139,8 @@ impl SourceCache {
     fn init(&self) -> Result<(), SourceError> {
         let tag = self.dir.join("CACHEDIR.TAG");
         if !tag.is_file() {
-            crate::fs::write_atomic(&tag, CACHEDIR_TAG).map_err(|source| SourceError::Write { path: tag, source })?;
+            crate::fs::write_atomic(&tag, CACHEDIR_TAG)
+                .map_err(|source| SourceError::Write { path: tag, source })?;
         }
         Ok(())
     }
@@ -112,7 +149,10 @@ impl SourceCache {
     fn lock(&self, sha256: &Sha256) -> Result<fs_err::File, SourceError> {
         let locks = self.dir.join(".locks");
         let path = locks.join(format!("{sha256}.lock"));
-        let lock_error = |source| SourceError::CacheLock { path: path.clone(), source };
+        let lock_error = |source| SourceError::CacheLock {
+            path: path.clone(),
+            source,
+        };
         fs_err::create_dir_all(&locks).map_err(lock_error)?;
         let file = fs_err::OpenOptions::new()
             .create(true)
@@ -127,11 +167,17 @@ impl SourceCache {
     /// A fresh staging folder inside the bucket (same file system, so the final rename is
     /// atomic); deleted when dropped unless [`SourceCache::commit`] took it.
     pub(super) fn staging(&self) -> Result<tempfile::TempDir, SourceError> {
-        fs_err::create_dir_all(&self.dir).map_err(|source| SourceError::Write { path: self.dir.clone(), source })?;
+        fs_err::create_dir_all(&self.dir).map_err(|source| SourceError::Write {
+            path: self.dir.clone(),
+            source,
+        })?;
         tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&self.dir)
-            .map_err(|source| SourceError::Write { path: self.dir.clone(), source })
+            .map_err(|source| SourceError::Write {
+                path: self.dir.clone(),
+                source,
+            })
     }
 
     /// Checks the staged `file` against `expected` and, when it matches, moves its staging
@@ -143,16 +189,26 @@ impl SourceCache {
         expected: &Sha256,
         origin: impl FnOnce() -> Origin,
     ) -> Result<PathBuf, SourceError> {
-        let actual = Sha256::of_file(file).map_err(|source| SourceError::Read { path: file.to_path_buf(), source })?;
+        let actual = Sha256::of_file(file).map_err(|source| SourceError::Read {
+            path: file.to_path_buf(),
+            source,
+        })?;
         if actual != *expected {
-            return Err(SourceError::HashMismatch { origin: origin(), expected: *expected, actual });
+            return Err(SourceError::HashMismatch {
+                origin: Box::new(origin()),
+                expected: *expected,
+                actual,
+            });
         }
         let write_error = |path: &Path| {
             let path = path.to_path_buf();
             move |source| SourceError::Write { path, source }
         };
-        fs_err::set_permissions(file, std::fs::Permissions::from_mode(0o644)).map_err(write_error(file))?;
-        fs_err::File::open(file).and_then(|handle| handle.sync_all()).map_err(write_error(file))?;
+        fs_err::set_permissions(file, std::fs::Permissions::from_mode(0o644))
+            .map_err(write_error(file))?;
+        fs_err::File::open(file)
+            .and_then(|handle| handle.sync_all())
+            .map_err(write_error(file))?;
         fs_err::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
             .map_err(write_error(staging.path()))?;
         let entry = self.dir.join(expected.to_string());
@@ -175,7 +231,10 @@ pub(super) fn http_agent(settings: &Settings) -> Result<ureq::Agent, SourceError
         .timeout_recv_response(Some(Duration::from_secs(120)))
         .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")));
     if let Some(bundle) = &settings.ca_bundle {
-        let pem = fs_err::read(bundle).map_err(|source| SourceError::CaBundle { path: bundle.clone(), source })?;
+        let pem = fs_err::read(bundle).map_err(|source| SourceError::CaBundle {
+            path: bundle.clone(),
+            source,
+        })?;
         let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
             .filter_map(|item| match item {
                 Ok(ureq::tls::PemItem::Certificate(certificate)) => Some(certificate),
@@ -183,7 +242,9 @@ pub(super) fn http_agent(settings: &Settings) -> Result<ureq::Agent, SourceError
             })
             .collect();
         if certificates.is_empty() {
-            return Err(SourceError::CaBundleEmpty { path: bundle.clone() });
+            return Err(SourceError::CaBundleEmpty {
+                path: bundle.clone(),
+            });
         }
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::Specific(Arc::new(certificates)))
@@ -195,10 +256,14 @@ pub(super) fn http_agent(settings: &Settings) -> Result<ureq::Agent, SourceError
 
 /// Copies what `url` names into `dest`: an `http(s)` download or a `file://` copy.
 pub(super) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path) -> Result<(), SourceError> {
-    let write_error = |source| SourceError::Write { path: dest.to_path_buf(), source };
+    let write_error = |source| SourceError::Write {
+        path: dest.to_path_buf(),
+        source,
+    };
     let mut out = fs_err::File::create(dest).map_err(write_error)?;
     if let Some(path) = file_url_path(url) {
-        let mut input = fs_err::File::open(&path).map_err(|source| SourceError::Read { path, source })?;
+        let mut input =
+            fs_err::File::open(&path).map_err(|source| SourceError::Read { path, source })?;
         io::copy(&mut input, &mut out).map_err(write_error)?;
     } else if url.starts_with("https://") || url.starts_with("http://") {
         tracing::debug!(url, "downloading");
@@ -208,27 +273,45 @@ pub(super) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path) -> Result
             // hand back different bytes than the ones the sha256 is of.
             .header("Accept-Encoding", "identity")
             .call()
-            .map_err(|source| SourceError::Http { url: url.to_string(), source: Box::new(source) })?;
+            .map_err(|source| SourceError::Http {
+                url: url.to_string(),
+                source: Box::new(source),
+            })?;
         let mut body = response.into_body().into_reader();
         copy_body(&mut body, &mut out, url, dest)?;
     } else {
-        return Err(SourceError::UnsupportedUrl { url: url.to_string() });
+        return Err(SourceError::UnsupportedUrl {
+            url: url.to_string(),
+        });
     }
     out.flush().map_err(write_error)
 }
 
 /// Copies a response body, telling a broken connection from a failed write.
-fn copy_body(body: &mut dyn Read, out: &mut dyn Write, url: &str, dest: &Path) -> Result<(), SourceError> {
+fn copy_body(
+    body: &mut dyn Read,
+    out: &mut dyn Write,
+    url: &str,
+    dest: &Path,
+) -> Result<(), SourceError> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = match body.read(&mut buffer) {
             Ok(0) => return Ok(()),
             Ok(read) => read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => return Err(SourceError::HttpBody { url: url.to_string(), source }),
+            Err(source) => {
+                return Err(SourceError::HttpBody {
+                    url: url.to_string(),
+                    source,
+                });
+            }
         };
         out.write_all(&buffer[..read])
-            .map_err(|source| SourceError::Write { path: dest.to_path_buf(), source })?;
+            .map_err(|source| SourceError::Write {
+                path: dest.to_path_buf(),
+                source,
+            })?;
     }
 }
 
@@ -252,7 +335,9 @@ fn percent_decode(text: &str) -> Vec<u8> {
     while index < bytes.len() {
         if bytes[index] == b'%'
             && let Some(byte) = bytes.get(index + 1..index + 3).and_then(|hex| {
-                std::str::from_utf8(hex).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
             })
         {
             out.push(byte);
@@ -275,19 +360,34 @@ pub(super) fn file_name_of(url: &str) -> String {
 /// `name` if it is a plain file name; else `download`.
 pub(super) fn safe_file_name(name: &str) -> String {
     let plain = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']);
-    if plain { name.to_string() } else { "download".to_string() }
+    if plain {
+        name.to_string()
+    } else {
+        "download".to_string()
+    }
 }
 
-fn fetch_url(cache: &SourceCache, settings: &Settings, url: &str, expected: &Sha256) -> Result<PathBuf, SourceError> {
-    let is_supported = ["https://", "http://", "file://"].iter().any(|scheme| url.starts_with(scheme));
+fn fetch_url(
+    cache: &SourceCache,
+    settings: &Settings,
+    url: &str,
+    expected: &Sha256,
+) -> Result<PathBuf, SourceError> {
+    let is_supported = ["https://", "http://", "file://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme));
     if !is_supported {
-        return Err(SourceError::UnsupportedUrl { url: url.to_string() });
+        return Err(SourceError::UnsupportedUrl {
+            url: url.to_string(),
+        });
     }
     let agent = http_agent(settings)?;
     let staging = cache.staging()?;
     let file = staging.path().join(file_name_of(url));
     download_to(&agent, url, &file)?;
-    cache.commit(staging, &file, expected, || Origin::Url { url: url.to_string() })
+    cache.commit(staging, &file, expected, || Origin::Url {
+        url: url.to_string(),
+    })
 }
 
 fn fetch_pypi(
@@ -304,11 +404,13 @@ fn fetch_pypi(
         && listed != *expected
     {
         return Err(SourceError::IndexHashMismatch {
-            name: name.to_string(),
-            version: version.to_string(),
-            url: sdist.url,
+            origin: Box::new(Origin::Pypi {
+                name: name.to_string(),
+                version: version.to_string(),
+                url: sdist.url,
+            }),
             expected: *expected,
-            actual: listed,
+            listed,
         });
     }
     let staging = cache.staging()?;
@@ -334,16 +436,28 @@ fn fetch_debian(
     version: &str,
     expected: &Sha256,
 ) -> Result<PathBuf, SourceError> {
-    let toolchain = ctx.toolchain.ok_or_else(|| SourceError::ToolchainRequired { package: package.to_string() })?;
+    let toolchain = ctx
+        .toolchain
+        .ok_or_else(|| SourceError::ToolchainRequired {
+            package: package.to_string(),
+        })?;
     let download = cache.staging()?;
-    let argv: Vec<OsString> = ["apt-get", "source", "--download-only", package].iter().map(OsString::from).collect();
+    let argv: Vec<OsString> = ["apt-get", "source", "--download-only", package]
+        .iter()
+        .map(OsString::from)
+        .collect();
     let mut command = toolchain.command(&argv, download.path(), &[]);
-    let status = run::run_logged_status(&mut command, &ctx.log).map_err(|source| SourceError::AptSource {
-        package: package.to_string(),
-        source,
+    let status = run::run_logged_status(&mut command, &ctx.log).map_err(|source| {
+        SourceError::AptSource {
+            package: package.to_string(),
+            source: Box::new(source),
+        }
     })?;
     let mut names: Vec<String> = fs_err::read_dir(download.path())
-        .map_err(|source| SourceError::Read { path: download.path().to_path_buf(), source })?
+        .map_err(|source| SourceError::Read {
+            path: download.path().to_path_buf(),
+            source,
+        })?
         .filter_map(|entry| entry.ok())
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
@@ -364,8 +478,10 @@ fn fetch_debian(
     // Stage the tarball alone, so the entry folder holds nothing else.
     let staging = cache.staging()?;
     let file = staging.path().join(&chosen);
-    fs_err::rename(download.path().join(&chosen), &file)
-        .map_err(|source| SourceError::Write { path: file.clone(), source })?;
+    fs_err::rename(download.path().join(&chosen), &file).map_err(|source| SourceError::Write {
+        path: file.clone(),
+        source,
+    })?;
     cache.commit(staging, &file, expected, || Origin::Debian {
         package: package.to_string(),
         version: version.to_string(),
@@ -379,7 +495,11 @@ fn fetch_debian(
 /// of the right version under another name is taken too.
 ///
 /// On failure, returns the orig tarballs that were there, to show what the suite has.
-pub(super) fn pick_orig_tarball(names: &[String], package: &str, version: &str) -> Result<String, Vec<String>> {
+pub(super) fn pick_orig_tarball(
+    names: &[String],
+    package: &str,
+    version: &str,
+) -> Result<String, Vec<String>> {
     let origs: Vec<(&str, &str, &String)> = names
         .iter()
         .filter_map(|name| {
@@ -391,10 +511,16 @@ pub(super) fn pick_orig_tarball(names: &[String], package: &str, version: &str) 
             Some((source_package, upstream, name))
         })
         .collect();
-    if let Some((_, _, name)) = origs.iter().find(|(source, upstream, _)| *source == package && *upstream == version) {
+    if let Some((_, _, name)) = origs
+        .iter()
+        .find(|(source, upstream, _)| *source == package && *upstream == version)
+    {
         return Ok((*name).clone());
     }
-    let same_version: Vec<_> = origs.iter().filter(|(_, upstream, _)| *upstream == version).collect();
+    let same_version: Vec<_> = origs
+        .iter()
+        .filter(|(_, upstream, _)| *upstream == version)
+        .collect();
     if let [(_, _, name)] = same_version.as_slice() {
         return Ok((*name).clone());
     }
@@ -427,22 +553,40 @@ mod tests {
     #[test]
     fn another_upstream_version_is_reported() {
         let files = names(&["zlib_1.3.1.orig.tar.gz", "zlib_1.3.1-1.dsc"]);
-        assert_eq!(pick_orig_tarball(&files, "zlib", "1.3"), Err(names(&["zlib_1.3.1.orig.tar.gz"])));
-        assert_eq!(pick_orig_tarball(&names(&["x.dsc"]), "zlib", "1.3"), Err(vec![]));
+        assert_eq!(
+            pick_orig_tarball(&files, "zlib", "1.3"),
+            Err(names(&["zlib_1.3.1.orig.tar.gz"]))
+        );
+        assert_eq!(
+            pick_orig_tarball(&names(&["x.dsc"]), "zlib", "1.3"),
+            Err(vec![])
+        );
     }
 
     #[test]
     fn binary_package_name_finds_the_source_package_tarball() {
         let files = names(&["zlib_1.3.1.orig.tar.gz"]);
-        assert_eq!(pick_orig_tarball(&files, "zlib1g", "1.3.1").unwrap(), "zlib_1.3.1.orig.tar.gz");
+        assert_eq!(
+            pick_orig_tarball(&files, "zlib1g", "1.3.1").unwrap(),
+            "zlib_1.3.1.orig.tar.gz"
+        );
     }
 
     #[test]
     fn file_urls_and_names() {
-        assert_eq!(file_url_path("file:///tmp/a%20b/x.tar.gz"), Some(PathBuf::from("/tmp/a b/x.tar.gz")));
-        assert_eq!(file_url_path("file://localhost/x"), Some(PathBuf::from("/x")));
+        assert_eq!(
+            file_url_path("file:///tmp/a%20b/x.tar.gz"),
+            Some(PathBuf::from("/tmp/a b/x.tar.gz"))
+        );
+        assert_eq!(
+            file_url_path("file://localhost/x"),
+            Some(PathBuf::from("/x"))
+        );
         assert_eq!(file_url_path("file://host/x"), None);
-        assert_eq!(file_name_of("https://example.invalid/d/pkg-1.0.tar.gz?x=1#frag"), "pkg-1.0.tar.gz");
+        assert_eq!(
+            file_name_of("https://example.invalid/d/pkg-1.0.tar.gz?x=1#frag"),
+            "pkg-1.0.tar.gz"
+        );
         assert_eq!(file_name_of("https://example.invalid/d/"), "download");
         assert_eq!(file_name_of("https://example.invalid/%2e%2e"), "download");
     }

@@ -77,9 +77,19 @@ pub struct Fetched {
 /// Where a fetched file came from, for error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    Url { url: String },
-    Pypi { name: String, version: String, url: String },
-    Debian { package: String, version: String, file: String },
+    Url {
+        url: String,
+    },
+    Pypi {
+        name: String,
+        version: String,
+        url: String,
+    },
+    Debian {
+        package: String,
+        version: String,
+        file: String,
+    },
 }
 
 impl fmt::Display for Origin {
@@ -87,7 +97,11 @@ impl fmt::Display for Origin {
         match self {
             Origin::Url { url } => write!(f, "`{url}`"),
             Origin::Pypi { name, version, url } => write!(f, "`{name}=={version}` (`{url}`)"),
-            Origin::Debian { package, version, file } => {
+            Origin::Debian {
+                package,
+                version,
+                file,
+            } => {
                 write!(f, "Debian source `{package}` {version} (`{file}`)")
             }
         }
@@ -98,17 +112,20 @@ impl fmt::Display for Origin {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("sha256 mismatch for {origin}\n  expected: {expected}\n  actual:   {actual}")]
-    HashMismatch { origin: Origin, expected: Sha256, actual: Sha256 },
-
-    #[error(
-        "the package index lists a different sha256 for `{name}=={version}` (`{url}`)\n  expected: {expected}\n  listed:   {actual}"
-    )]
-    IndexHashMismatch {
-        name: String,
-        version: String,
-        url: String,
+    HashMismatch {
+        /// Boxed to keep every `Result<_, SourceError>` small.
+        origin: Box<Origin>,
         expected: Sha256,
         actual: Sha256,
+    },
+
+    #[error(
+        "the package index lists another sha256 for {origin}\n  expected: {expected}\n  listed:   {listed}"
+    )]
+    IndexHashMismatch {
+        origin: Box<Origin>,
+        expected: Sha256,
+        listed: Sha256,
     },
 
     #[error("unsupported URL `{url}`: expected `https://`, `http://` or `file://`")]
@@ -179,7 +196,10 @@ pub enum SourceError {
     #[error("the package index page `{url}` uses API version {version}; kiln reads version 1")]
     IndexApiVersion { url: String, version: String },
 
-    #[error("no sdist (`.tar.gz` or `.zip`) of `{name}=={version}` on `{url}`{}", list_found(found))]
+    #[error(
+        "no sdist (`.tar.gz` or `.zip`) of `{name}=={version}` on `{url}`{}",
+        list_found(found)
+    )]
     SdistNotFound {
         name: String,
         version: String,
@@ -195,7 +215,7 @@ pub enum SourceError {
     AptSource {
         package: String,
         #[source]
-        source: RunError,
+        source: Box<RunError>,
     },
 
     #[error(
@@ -225,7 +245,7 @@ pub enum SourceError {
         patch: PathBuf,
         log: PathBuf,
         #[source]
-        source: RunError,
+        source: Box<RunError>,
     },
 
     #[error("applying patch `{}` needs `patch`, found neither on the host nor in a toolchain root", patch.display())]
@@ -277,7 +297,11 @@ fn list_found(found: &[String]) -> String {
 /// so a half-patched tree from an interrupted run is never built. The extracted tree appears
 /// under `src` only once complete (before patching); a failed patch leaves the tree as far as
 /// it got, for inspection, and the next call starts over.
-pub fn prepare(recipe: &Recipe, ctx: &FetchContext, work_dir: &Path) -> Result<PathBuf, SourceError> {
+pub fn prepare(
+    recipe: &Recipe,
+    ctx: &FetchContext,
+    work_dir: &Path,
+) -> Result<PathBuf, SourceError> {
     let root = work_dir.join("src");
     tree::remove_any(&root)?;
     fs_err::create_dir_all(work_dir).map_err(|source| SourceError::Write {

@@ -17,7 +17,11 @@ use crate::run;
 const PATCH_ARGS: [&str; 4] = ["-p1", "--batch", "--forward", "--no-backup-if-mismatch"];
 
 /// Applies `patches` in order inside `root`; stops at the first that fails.
-pub(super) fn apply_patches(patches: &[PathBuf], root: &Path, ctx: &FetchContext) -> Result<(), SourceError> {
+pub(super) fn apply_patches(
+    patches: &[PathBuf],
+    root: &Path,
+    ctx: &FetchContext,
+) -> Result<(), SourceError> {
     if patches.is_empty() {
         return Ok(());
     }
@@ -26,22 +30,33 @@ pub(super) fn apply_patches(patches: &[PathBuf], root: &Path, ctx: &FetchContext
         let mut command = match (&host_patch, ctx.toolchain) {
             (Some(program), _) => {
                 let mut command = Command::new(program);
-                command.args(PATCH_ARGS).arg("-i").arg(patch).current_dir(root);
+                command
+                    .args(PATCH_ARGS)
+                    .arg("-i")
+                    .arg(patch)
+                    .current_dir(root);
                 command
             }
             (None, Some(toolchain)) => {
-                let mut argv: Vec<OsString> = std::iter::once("patch").chain(PATCH_ARGS).map(OsString::from).collect();
+                let mut argv: Vec<OsString> = std::iter::once("patch")
+                    .chain(PATCH_ARGS)
+                    .map(OsString::from)
+                    .collect();
                 argv.push("-i".into());
                 argv.push(patch.into());
                 toolchain.command(&argv, root, &[])
             }
-            (None, None) => return Err(SourceError::PatchToolMissing { patch: patch.clone() }),
+            (None, None) => {
+                return Err(SourceError::PatchToolMissing {
+                    patch: patch.clone(),
+                });
+            }
         };
         tracing::debug!(patch = %patch.display(), "applying patch");
         run::run_logged(&mut command, &ctx.log).map_err(|source| SourceError::Patch {
             patch: patch.clone(),
             log: ctx.log.clone(),
-            source,
+            source: Box::new(source),
         })?;
     }
     Ok(())
@@ -52,9 +67,15 @@ pub(super) fn apply_patches(patches: &[PathBuf], root: &Path, ctx: &FetchContext
 pub(super) fn copy_extras(extras: &[Extra], root: &Path) -> Result<(), SourceError> {
     for extra in extras {
         let inside = !extra.to.as_os_str().is_empty()
-            && extra.to.components().all(|component| matches!(component, Component::Normal(_) | Component::CurDir));
+            && extra
+                .to
+                .components()
+                .all(|component| matches!(component, Component::Normal(_) | Component::CurDir));
         if !inside {
-            return Err(SourceError::ExtraOutsideTree { from: extra.from.clone(), to: extra.to.clone() });
+            return Err(SourceError::ExtraOutsideTree {
+                from: extra.from.clone(),
+                to: extra.to.clone(),
+            });
         }
         let target = root.join(&extra.to);
         let metadata = fs_err::metadata(&extra.from).map_err(|source| SourceError::Read {
@@ -64,7 +85,10 @@ pub(super) fn copy_extras(extras: &[Extra], root: &Path) -> Result<(), SourceErr
         if metadata.is_dir() {
             tree::copy_tree(&extra.from, &target)?;
         } else {
-            let write_error = |source| SourceError::Write { path: target.clone(), source };
+            let write_error = |source| SourceError::Write {
+                path: target.clone(),
+                source,
+            };
             if let Some(parent) = target.parent() {
                 fs_err::create_dir_all(parent).map_err(write_error)?;
             }

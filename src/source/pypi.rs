@@ -25,8 +25,7 @@ use crate::hash::Sha256;
 use crate::run;
 
 /// What the first request accepts: PEP 691 JSON, else either HTML flavour.
-const ACCEPT_ANY: &str =
-    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
+const ACCEPT_ANY: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1";
 const ACCEPT_HTML: &str = "application/vnd.pypi.simple.v1+html, text/html;q=0.9";
 
 /// One file listed on a project page.
@@ -55,10 +54,15 @@ pub(super) fn index_url(ctx: &FetchContext) -> Result<String, SourceError> {
     let url = match from_config {
         Some(url) => url,
         None => ask_python(
-            &["-c", "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"],
+            &[
+                "-c",
+                "from pip._internal.models.index import PyPI; print(PyPI.simple_url)",
+            ],
             &ctx.log,
         )
-        .ok_or_else(|| SourceError::IndexUrlUnknown { log: ctx.log.clone() })?,
+        .ok_or_else(|| SourceError::IndexUrlUnknown {
+            log: ctx.log.clone(),
+        })?,
     };
     let url = url.trim().trim_end_matches('/').to_string();
     tracing::debug!(url, "package index from pip");
@@ -105,7 +109,11 @@ pub(super) fn index_url_from_pip_config(listing: &str) -> Option<String> {
             let unquoted = value
                 .strip_prefix('\'')
                 .and_then(|rest| rest.strip_suffix('\''))
-                .or_else(|| value.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')))
+                .or_else(|| {
+                    value
+                        .strip_prefix('"')
+                        .and_then(|rest| rest.strip_suffix('"'))
+                })
                 .unwrap_or(value);
             unquoted.to_string()
         })
@@ -131,7 +139,12 @@ pub(super) fn normalize_name(name: &str) -> String {
 }
 
 /// Finds the sdist of `name==version` on the index at `index`.
-pub(super) fn find_sdist(agent: &ureq::Agent, index: &str, name: &str, version: &str) -> Result<IndexFile, SourceError> {
+pub(super) fn find_sdist(
+    agent: &ureq::Agent,
+    index: &str,
+    name: &str,
+    version: &str,
+) -> Result<IndexFile, SourceError> {
     let page_url = format!("{}/{}/", index.trim_end_matches('/'), normalize_name(name));
     let files = match get_page(agent, &page_url, ACCEPT_ANY) {
         Ok(page) if page.is_json => match parse_json_page(&page.body, &page.url) {
@@ -183,18 +196,41 @@ struct Page {
 const MAX_PAGE: u64 = 64 * 1024 * 1024;
 
 fn get_page(agent: &ureq::Agent, url: &str, accept: &str) -> Result<Page, SourceError> {
-    let wrap = |source: SourceError| SourceError::IndexPage { url: url.to_string(), source: Box::new(source) };
+    let wrap = |source: SourceError| SourceError::IndexPage {
+        url: url.to_string(),
+        source: Box::new(source),
+    };
     if let Some(path) = file_url_path(url) {
         // A local index is a tree of `index.html` files, as pip reads it.
-        let file = if url.ends_with('/') || path.is_dir() { path.join("index.html") } else { path };
-        let body = fs_err::read_to_string(&file).map_err(|source| wrap(SourceError::Read { path: file, source }))?;
-        return Ok(Page { url: url.to_string(), is_json: false, body });
+        let file = if url.ends_with('/') || path.is_dir() {
+            path.join("index.html")
+        } else {
+            path
+        };
+        let body = fs_err::read_to_string(&file)
+            .map_err(|source| wrap(SourceError::Read { path: file, source }))?;
+        return Ok(Page {
+            url: url.to_string(),
+            is_json: false,
+            body,
+        });
     }
     if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(SourceError::UnsupportedUrl { url: url.to_string() });
+        return Err(SourceError::UnsupportedUrl {
+            url: url.to_string(),
+        });
     }
-    let http_error = |source| wrap(SourceError::Http { url: url.to_string(), source: Box::new(source) });
-    let mut response = agent.get(url).header("Accept", accept).call().map_err(http_error)?;
+    let http_error = |source| {
+        wrap(SourceError::Http {
+            url: url.to_string(),
+            source: Box::new(source),
+        })
+    };
+    let mut response = agent
+        .get(url)
+        .header("Accept", accept)
+        .call()
+        .map_err(http_error)?;
     let final_url = ureq::ResponseExt::get_uri(&response).to_string();
     let content_type = response
         .headers()
@@ -202,8 +238,17 @@ fn get_page(agent: &ureq::Agent, url: &str, accept: &str) -> Result<Page, Source
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let body = response.body_mut().with_config().limit(MAX_PAGE).read_to_string().map_err(http_error)?;
-    Ok(Page { url: final_url, is_json: content_type.contains("json"), body })
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_PAGE)
+        .read_to_string()
+        .map_err(http_error)?;
+    Ok(Page {
+        url: final_url,
+        is_json: content_type.contains("json"),
+        body,
+    })
 }
 
 #[derive(Deserialize)]
@@ -229,12 +274,17 @@ struct JsonFile {
 
 /// The files of a PEP 691 JSON project page; relative URLs are resolved against `page_url`.
 pub(super) fn parse_json_page(body: &str, page_url: &str) -> Result<Vec<IndexFile>, SourceError> {
-    let page: JsonPage =
-        serde_json::from_str(body).map_err(|source| SourceError::IndexJson { url: page_url.to_string(), source })?;
+    let page: JsonPage = serde_json::from_str(body).map_err(|source| SourceError::IndexJson {
+        url: page_url.to_string(),
+        source,
+    })?;
     if let Some(version) = page.meta.and_then(|meta| meta.api_version)
         && version.split('.').next() != Some("1")
     {
-        return Err(SourceError::IndexApiVersion { url: page_url.to_string(), version });
+        return Err(SourceError::IndexApiVersion {
+            url: page_url.to_string(),
+            version,
+        });
     }
     Ok(page
         .files
@@ -242,7 +292,11 @@ pub(super) fn parse_json_page(body: &str, page_url: &str) -> Result<Vec<IndexFil
         .map(|file| {
             let absolute = join_url(page_url, &file.url);
             let (url, fragment) = split_fragment(&absolute);
-            let listed = file.hashes.get("sha256").map(String::as_str).or_else(|| fragment_sha256(fragment));
+            let listed = file
+                .hashes
+                .get("sha256")
+                .map(String::as_str)
+                .or_else(|| fragment_sha256(fragment));
             IndexFile {
                 filename: file.filename,
                 url: url.to_string(),
@@ -265,26 +319,39 @@ pub(super) fn parse_html_page(body: &str, page_url: &str) -> Vec<IndexFile> {
     while let Some(offset) = lower[position..].find('<') {
         let start = position + offset + 1;
         if lower[start..].starts_with("!--") {
-            position = lower[start..].find("-->").map_or(lower.len(), |end| start + end + 3);
+            position = lower[start..]
+                .find("-->")
+                .map_or(lower.len(), |end| start + end + 3);
             continue;
         }
         let name_end = lower[start..]
             .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
             .map_or(lower.len(), |end| start + end);
-        let Some(close) = tag_end(body, name_end) else { break };
+        let Some(close) = tag_end(body, name_end) else {
+            break;
+        };
         let tag = &lower[start..name_end];
         let attributes = parse_attributes(&body[name_end..close]);
-        let href = attributes.iter().find(|(name, _)| name == "href").map(|(_, value)| unescape(value));
+        let href = attributes
+            .iter()
+            .find(|(name, _)| name == "href")
+            .map(|(_, value)| unescape(value));
         position = close + 1;
         match (tag, href) {
             ("base", Some(href)) => base = join_url(page_url, &href),
             ("a", Some(href)) => {
-                let text_end = lower[position..].find("</a").map_or(body.len(), |end| position + end);
+                let text_end = lower[position..]
+                    .find("</a")
+                    .map_or(body.len(), |end| position + end);
                 let text = unescape(body[position..text_end].trim());
                 position = text_end;
                 let absolute = join_url(&base, &href);
                 let (url, fragment) = split_fragment(&absolute);
-                let filename = if text.is_empty() { last_segment(url) } else { text };
+                let filename = if text.is_empty() {
+                    last_segment(url)
+                } else {
+                    text
+                };
                 files.push(IndexFile {
                     filename,
                     url: url.to_string(),
@@ -321,7 +388,9 @@ fn parse_attributes(text: &str) -> Vec<(String, String)> {
         if rest.is_empty() {
             return attributes;
         }
-        let name_length = rest.find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '/').unwrap_or(rest.len());
+        let name_length = rest
+            .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
         if name_length == 0 {
             // A stray `=`: skip it.
             rest = &rest[1..];
@@ -343,7 +412,9 @@ fn parse_attributes(text: &str) -> Vec<(String, String)> {
                 }
             }
             _ => {
-                let end = after.find(|c: char| c.is_ascii_whitespace()).unwrap_or(after.len());
+                let end = after
+                    .find(|c: char| c.is_ascii_whitespace())
+                    .unwrap_or(after.len());
                 (&after[..end], &after[end..])
             }
         };
@@ -397,7 +468,9 @@ fn split_fragment(url: &str) -> (&str, &str) {
 }
 
 fn fragment_sha256(fragment: &str) -> Option<&str> {
-    fragment.split('&').find_map(|part| part.strip_prefix("sha256="))
+    fragment
+        .split('&')
+        .find_map(|part| part.strip_prefix("sha256="))
 }
 
 fn last_segment(url: &str) -> String {
@@ -409,7 +482,11 @@ fn last_segment(url: &str) -> String {
 /// extension removed, ends in `-VERSION` and whose project part normalises to `name`'s. That
 /// covers the old spellings (`MarkupSafe-3.0.2.tar.gz`) and PEP 625's (`markupsafe-3.0.2`,
 /// with `-`/`.` written `_`), case-insensitively.
-pub(super) fn select_sdist<'a>(files: &'a [IndexFile], name: &str, version: &str) -> Option<&'a IndexFile> {
+pub(super) fn select_sdist<'a>(
+    files: &'a [IndexFile],
+    name: &str,
+    version: &str,
+) -> Option<&'a IndexFile> {
     let wanted = normalize_name(name);
     let suffix = format!("-{}", version.to_ascii_lowercase());
     [".tar.gz", ".zip"].iter().find_map(|extension| {
@@ -426,13 +503,13 @@ pub(super) fn select_sdist<'a>(files: &'a [IndexFile], name: &str, version: &str
 /// Resolves `reference` against `base` (RFC 3986 §5.2, for the URL shapes index pages
 /// use: absolute, scheme-relative, absolute-path and relative-path references).
 pub(super) fn join_url(base: &str, reference: &str) -> String {
-    let has_scheme = reference
-        .split_once(':')
-        .is_some_and(|(scheme, _)| {
-            !scheme.is_empty()
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        });
+    let has_scheme = reference.split_once(':').is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
     if has_scheme {
         return reference.to_string();
     }
@@ -463,7 +540,10 @@ pub(super) fn join_url(base: &str, reference: &str) -> String {
         let directory = &base_path[..base_path.rfind('/').map_or(0, |slash| slash + 1)];
         format!("{directory}{reference_path}")
     };
-    format!("{scheme}://{authority}{}{tail}", remove_dot_segments(&merged))
+    format!(
+        "{scheme}://{authority}{}{tail}",
+        remove_dot_segments(&merged)
+    )
 }
 
 /// RFC 3986 §5.2.4 for a path starting with `/`.
@@ -490,7 +570,11 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     let joined = out.join("/");
-    if joined.starts_with('/') { joined } else { format!("/{joined}") }
+    if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    }
 }
 
 #[cfg(test)]
@@ -523,13 +607,25 @@ mod tests {
 
     #[test]
     fn parses_pep_691_json_and_resolves_relative_urls() {
-        let files = parse_json_page(&json_fixture(), "https://index.example.invalid/simple/markupsafe/").unwrap();
+        let files = parse_json_page(
+            &json_fixture(),
+            "https://index.example.invalid/simple/markupsafe/",
+        )
+        .unwrap();
         assert_eq!(files.len(), 3);
         let sdist = select_sdist(&files, "MarkupSafe", "3.0.2").unwrap();
         assert_eq!(sdist.filename, "markupsafe-3.0.2.tar.gz");
-        assert_eq!(sdist.url, "https://index.example.invalid/packages/ab/markupsafe-3.0.2.tar.gz");
+        assert_eq!(
+            sdist.url,
+            "https://index.example.invalid/packages/ab/markupsafe-3.0.2.tar.gz"
+        );
         assert_eq!(sdist.sha256, Some(HEX_A.parse().unwrap()));
-        assert_eq!(select_sdist(&files, "markupsafe", "3.0.1").unwrap().filename, "MarkupSafe-3.0.1.tar.gz");
+        assert_eq!(
+            select_sdist(&files, "markupsafe", "3.0.1")
+                .unwrap()
+                .filename,
+            "MarkupSafe-3.0.1.tar.gz"
+        );
         assert!(select_sdist(&files, "markupsafe", "3.0").is_none());
     }
 
@@ -537,7 +633,10 @@ mod tests {
     fn refuses_an_unknown_major_api_version() {
         let body = r#"{"meta": {"api-version": "2.0"}, "files": []}"#;
         let error = parse_json_page(body, "https://i.example.invalid/simple/x/").unwrap_err();
-        assert!(matches!(error, SourceError::IndexApiVersion { ref version, .. } if version == "2.0"), "{error}");
+        assert!(
+            matches!(error, SourceError::IndexApiVersion { ref version, .. } if version == "2.0"),
+            "{error}"
+        );
         assert!(matches!(
             parse_json_page("<html>", "https://i.example.invalid/simple/x/"),
             Err(SourceError::IndexJson { .. })
@@ -557,7 +656,10 @@ mod tests {
 <a href="no-text-7.2.tar.gz#md5=00"></a>
 </body></html>"#
         );
-        let files = parse_html_page(&body, "https://index.example.invalid/simple/zope-interface/");
+        let files = parse_html_page(
+            &body,
+            "https://index.example.invalid/simple/zope-interface/",
+        );
         let names: Vec<&str> = files.iter().map(|file| file.filename.as_str()).collect();
         assert_eq!(
             names,
@@ -569,9 +671,15 @@ mod tests {
             ]
         );
         let sdist = select_sdist(&files, "zope.interface", "7.1").unwrap();
-        assert_eq!(sdist.url, "https://index.example.invalid/files/zope_interface-7.1.tar.gz");
+        assert_eq!(
+            sdist.url,
+            "https://index.example.invalid/files/zope_interface-7.1.tar.gz"
+        );
         assert_eq!(sdist.sha256, Some(HEX_A.parse().unwrap()));
-        assert_eq!(files[2].url, "https://index.example.invalid/files/zope.interface-7.1.zip?a=1&b=2");
+        assert_eq!(
+            files[2].url,
+            "https://index.example.invalid/files/zope.interface-7.1.zip?a=1&b=2"
+        );
         assert_eq!(files[3].sha256, None);
     }
 
@@ -580,15 +688,34 @@ mod tests {
         let body = r#"<html><head><base href="https://mirror.example.invalid/root/"></head>
 <body><a href="pkg-1.0.tar.gz">pkg-1.0.tar.gz</a></body></html>"#;
         let files = parse_html_page(body, "https://index.example.invalid/simple/pkg/");
-        assert_eq!(files[0].url, "https://mirror.example.invalid/root/pkg-1.0.tar.gz");
+        assert_eq!(
+            files[0].url,
+            "https://mirror.example.invalid/root/pkg-1.0.tar.gz"
+        );
     }
 
     #[test]
     fn sdist_names_match_across_spellings() {
-        let file = |filename: &str| IndexFile { filename: filename.to_string(), url: String::new(), sha256: None };
-        let files = [file("Foo.Bar-1.0.zip"), file("foo_bar-1.0.tar.gz"), file("foo_bar_baz-1.0.tar.gz")];
-        assert_eq!(select_sdist(&files, "foo-bar", "1.0").unwrap().filename, "foo_bar-1.0.tar.gz");
-        assert_eq!(select_sdist(&files[..1], "FOO_bar", "1.0").unwrap().filename, "Foo.Bar-1.0.zip");
+        let file = |filename: &str| IndexFile {
+            filename: filename.to_string(),
+            url: String::new(),
+            sha256: None,
+        };
+        let files = [
+            file("Foo.Bar-1.0.zip"),
+            file("foo_bar-1.0.tar.gz"),
+            file("foo_bar_baz-1.0.tar.gz"),
+        ];
+        assert_eq!(
+            select_sdist(&files, "foo-bar", "1.0").unwrap().filename,
+            "foo_bar-1.0.tar.gz"
+        );
+        assert_eq!(
+            select_sdist(&files[..1], "FOO_bar", "1.0")
+                .unwrap()
+                .filename,
+            "Foo.Bar-1.0.zip"
+        );
         assert!(select_sdist(&files, "foo", "bar-1.0").is_none());
         assert!(select_sdist(&files, "foo-bar", "1.0.0").is_none());
         assert!(select_sdist(&files, "foo-bar-ba", "1.0").is_none());
@@ -603,22 +730,52 @@ mod tests {
     #[test]
     fn joins_urls() {
         let base = "https://h.example.invalid/simple/pkg/";
-        assert_eq!(join_url(base, "https://other.example.invalid/x"), "https://other.example.invalid/x");
-        assert_eq!(join_url(base, "//cdn.example.invalid/x"), "https://cdn.example.invalid/x");
-        assert_eq!(join_url(base, "/files/x.tar.gz"), "https://h.example.invalid/files/x.tar.gz");
-        assert_eq!(join_url(base, "../../f/./x.tar.gz#sha256=1"), "https://h.example.invalid/f/x.tar.gz#sha256=1");
-        assert_eq!(join_url(base, "x.tar.gz"), "https://h.example.invalid/simple/pkg/x.tar.gz");
-        assert_eq!(join_url("https://h.example.invalid/simple/pkg", "x"), "https://h.example.invalid/simple/x");
-        assert_eq!(join_url(base, "../../../../x"), "https://h.example.invalid/x");
-        assert_eq!(join_url("file:///srv/index/pkg/", "../files/x.tar.gz"), "file:///srv/index/files/x.tar.gz");
+        assert_eq!(
+            join_url(base, "https://other.example.invalid/x"),
+            "https://other.example.invalid/x"
+        );
+        assert_eq!(
+            join_url(base, "//cdn.example.invalid/x"),
+            "https://cdn.example.invalid/x"
+        );
+        assert_eq!(
+            join_url(base, "/files/x.tar.gz"),
+            "https://h.example.invalid/files/x.tar.gz"
+        );
+        assert_eq!(
+            join_url(base, "../../f/./x.tar.gz#sha256=1"),
+            "https://h.example.invalid/f/x.tar.gz#sha256=1"
+        );
+        assert_eq!(
+            join_url(base, "x.tar.gz"),
+            "https://h.example.invalid/simple/pkg/x.tar.gz"
+        );
+        assert_eq!(
+            join_url("https://h.example.invalid/simple/pkg", "x"),
+            "https://h.example.invalid/simple/x"
+        );
+        assert_eq!(
+            join_url(base, "../../../../x"),
+            "https://h.example.invalid/x"
+        );
+        assert_eq!(
+            join_url("file:///srv/index/pkg/", "../files/x.tar.gz"),
+            "file:///srv/index/files/x.tar.gz"
+        );
     }
 
     #[test]
     fn reads_the_index_url_from_pip_config_list() {
         let listing = ":env:.cert='/etc/ssl/certs/ca-certificates.crt'\nglobal.cert='/x'\nglobal.index-url='https://mirror.example.invalid/simple'\n";
-        assert_eq!(index_url_from_pip_config(listing).as_deref(), Some("https://mirror.example.invalid/simple"));
+        assert_eq!(
+            index_url_from_pip_config(listing).as_deref(),
+            Some("https://mirror.example.invalid/simple")
+        );
         let listing = "global.index-url='https://a.example.invalid/simple'\ndownload.index-url='https://b.example.invalid/simple'";
-        assert_eq!(index_url_from_pip_config(listing).as_deref(), Some("https://b.example.invalid/simple"));
+        assert_eq!(
+            index_url_from_pip_config(listing).as_deref(),
+            Some("https://b.example.invalid/simple")
+        );
         assert_eq!(index_url_from_pip_config(":env:.cert='/x'"), None);
     }
 }

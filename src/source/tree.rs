@@ -35,13 +35,15 @@ pub fn hash_tree(dir: &Path) -> Result<Sha256, SourceError> {
             }
             Kind::File { executable } => {
                 let path = dir.join(&relative);
-                let digest = Sha256::of_file(&path).map_err(|source| SourceError::Read { path, source })?;
+                let digest =
+                    Sha256::of_file(&path).map_err(|source| SourceError::Read { path, source })?;
                 key.field("file", name)
                     .field("executable", if executable { "1" } else { "0" })
                     .field("sha256", digest.as_bytes());
             }
             Kind::Symlink { target } => {
-                key.field("symlink", name).field("target", target.as_os_str().as_bytes());
+                key.field("symlink", name)
+                    .field("target", target.as_os_str().as_bytes());
             }
         }
     }
@@ -55,12 +57,18 @@ fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, SourceError> {
     let mut pending = vec![PathBuf::new()];
     while let Some(relative) = pending.pop() {
         let dir = root.join(&relative);
-        let read_error = |source| SourceError::Read { path: dir.clone(), source };
+        let read_error = |source| SourceError::Read {
+            path: dir.clone(),
+            source,
+        };
         for entry in fs_err::read_dir(&dir).map_err(read_error)? {
             let entry = entry.map_err(read_error)?;
             let child = relative.join(entry.file_name());
             let path = entry.path();
-            let read_error = |source| SourceError::Read { path: path.clone(), source };
+            let read_error = |source| SourceError::Read {
+                path: path.clone(),
+                source,
+            };
             let file_type = entry.file_type().map_err(read_error)?;
             if file_type.is_symlink() {
                 let target = fs_err::read_link(&path).map_err(read_error)?;
@@ -70,7 +78,12 @@ fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, SourceError> {
                 entries.push((child, Kind::Dir));
             } else if file_type.is_file() {
                 let mode = entry.metadata().map_err(read_error)?.permissions().mode();
-                entries.push((child, Kind::File { executable: mode & 0o111 != 0 }));
+                entries.push((
+                    child,
+                    Kind::File {
+                        executable: mode & 0o111 != 0,
+                    },
+                ));
             } else {
                 tracing::debug!(path = %path.display(), "skipping a special file");
             }
@@ -88,7 +101,10 @@ pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<(), SourceError> {
     for (relative, kind) in walk(from)? {
         let source_path = from.join(&relative);
         let target = to.join(&relative);
-        let write_error = |source| SourceError::Write { path: target.clone(), source };
+        let write_error = |source| SourceError::Write {
+            path: target.clone(),
+            source,
+        };
         match kind {
             Kind::Dir => {
                 if !fs_err::symlink_metadata(&target).is_ok_and(|metadata| metadata.is_dir()) {
@@ -100,7 +116,8 @@ pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<(), SourceError> {
                 remove_any(&target)?;
                 fs_err::copy(&source_path, &target).map_err(write_error)?;
                 let mode = if executable { 0o755 } else { 0o644 };
-                fs_err::set_permissions(&target, std::fs::Permissions::from_mode(mode)).map_err(write_error)?;
+                fs_err::set_permissions(&target, std::fs::Permissions::from_mode(mode))
+                    .map_err(write_error)?;
             }
             Kind::Symlink { target: link } => {
                 remove_any(&target)?;
@@ -118,11 +135,21 @@ pub(super) fn copy_into_place(from: &Path, to: &Path) -> Result<(), SourceError>
     let staging = tempfile::Builder::new()
         .prefix(".copy-tmp-")
         .tempdir_in(parent)
-        .map_err(|source| SourceError::Write { path: parent.to_path_buf(), source })?;
-    fs_err::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755))
-        .map_err(|source| SourceError::Write { path: staging.path().to_path_buf(), source })?;
+        .map_err(|source| SourceError::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    fs_err::set_permissions(staging.path(), std::fs::Permissions::from_mode(0o755)).map_err(
+        |source| SourceError::Write {
+            path: staging.path().to_path_buf(),
+            source,
+        },
+    )?;
     copy_tree(from, staging.path())?;
-    fs_err::rename(staging.path(), to).map_err(|source| SourceError::Write { path: to.to_path_buf(), source })?;
+    fs_err::rename(staging.path(), to).map_err(|source| SourceError::Write {
+        path: to.to_path_buf(),
+        source,
+    })?;
     let _ = staging.keep();
     Ok(())
 }
@@ -136,14 +163,22 @@ pub(super) fn remove_any(path: &Path) -> Result<(), SourceError> {
         Ok(metadata) if metadata.is_dir() => fs_err::remove_dir_all(path),
         Ok(_) => fs_err::remove_file(path),
     };
-    result.map_err(|source| SourceError::Write { path: path.to_path_buf(), source })
+    result.map_err(|source| SourceError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The only entry of `dir` when that is a real folder (an archive's `name-version/`).
 pub(super) fn single_top_dir(dir: &Path) -> Result<Option<PathBuf>, SourceError> {
-    let read_error = |source| SourceError::Read { path: dir.to_path_buf(), source };
+    let read_error = |source| SourceError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut entries = fs_err::read_dir(dir).map_err(read_error)?;
-    let Some(first) = entries.next() else { return Ok(None) };
+    let Some(first) = entries.next() else {
+        return Ok(None);
+    };
     let first = first.map_err(read_error)?;
     if entries.next().is_some() {
         return Ok(None);
@@ -153,7 +188,10 @@ pub(super) fn single_top_dir(dir: &Path) -> Result<Option<PathBuf>, SourceError>
 }
 
 fn create_dir(path: &Path) -> Result<(), SourceError> {
-    let write_error = |source| SourceError::Write { path: path.to_path_buf(), source };
+    let write_error = |source| SourceError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     fs_err::create_dir_all(path).map_err(write_error)?;
     fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(write_error)
 }
@@ -180,13 +218,26 @@ mod tests {
         let other = dir.path().join("copy");
         copy_tree(&root, &other).unwrap();
         assert_eq!(hash_tree(&other).unwrap(), first, "a copy hashes the same");
-        assert!(fs_err::symlink_metadata(other.join("link")).unwrap().file_type().is_symlink());
+        assert!(
+            fs_err::symlink_metadata(other.join("link"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
 
-        let file = fs_err::File::options().write(true).open(root.join("a.txt")).unwrap();
-        file.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+        let file = fs_err::File::options()
+            .write(true)
+            .open(root.join("a.txt"))
+            .unwrap();
+        file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(hash_tree(&root).unwrap(), first, "times do not count");
 
-        fs_err::set_permissions(root.join("sub/run.sh"), std::fs::Permissions::from_mode(0o644)).unwrap();
+        fs_err::set_permissions(
+            root.join("sub/run.sh"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
         let not_executable = hash_tree(&root).unwrap();
         assert_ne!(not_executable, first);
 
@@ -210,6 +261,10 @@ mod tests {
         assert_eq!(mode(&to.join("bin/tool")), 0o755);
         assert_eq!(mode(&to.join("data")), 0o644);
         assert_eq!(mode(&to), 0o755);
-        assert_eq!(fs_err::read_dir(dir.path()).unwrap().count(), 2, "no staging folder left");
+        assert_eq!(
+            fs_err::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no staging folder left"
+        );
     }
 }

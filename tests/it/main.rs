@@ -8,4 +8,5 @@
 mod common;
 mod fetch;
 mod recipe_check;
+mod runtime;
 mod toolchain;

@@ -43,9 +43,15 @@ impl Scene {
     /// After a refusal: `out/` does not exist, the canary is empty, and nothing else
     /// (no staging folder) is left beside the archive.
     fn assert_untouched(&self) {
-        assert!(fs_err::symlink_metadata(self.out()).is_err(), "no half tree at the target");
+        assert!(
+            fs_err::symlink_metadata(self.out()).is_err(),
+            "no half tree at the target"
+        );
         let canary: Vec<_> = fs_err::read_dir(self.canary()).unwrap().collect();
-        assert!(canary.is_empty(), "something was written outside the target: {canary:?}");
+        assert!(
+            canary.is_empty(),
+            "something was written outside the target: {canary:?}"
+        );
         let mut names: Vec<String> = fs_err::read_dir(self.dir.path())
             .unwrap()
             .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
@@ -65,19 +71,43 @@ struct Raw<'a> {
 }
 
 fn file<'a>(name: &'a str, data: &'a str) -> Raw<'a> {
-    Raw { name: name.as_bytes(), kind: EntryType::Regular, data: data.as_bytes(), link: b"", mode: 0o644 }
+    Raw {
+        name: name.as_bytes(),
+        kind: EntryType::Regular,
+        data: data.as_bytes(),
+        link: b"",
+        mode: 0o644,
+    }
 }
 
 fn symlink<'a>(name: &'a str, target: &'a str) -> Raw<'a> {
-    Raw { name: name.as_bytes(), kind: EntryType::Symlink, data: b"", link: target.as_bytes(), mode: 0o777 }
+    Raw {
+        name: name.as_bytes(),
+        kind: EntryType::Symlink,
+        data: b"",
+        link: target.as_bytes(),
+        mode: 0o777,
+    }
 }
 
 fn hard_link<'a>(name: &'a str, target: &'a str) -> Raw<'a> {
-    Raw { name: name.as_bytes(), kind: EntryType::Link, data: b"", link: target.as_bytes(), mode: 0o644 }
+    Raw {
+        name: name.as_bytes(),
+        kind: EntryType::Link,
+        data: b"",
+        link: target.as_bytes(),
+        mode: 0o644,
+    }
 }
 
 fn dir(name: &str) -> Raw<'_> {
-    Raw { name: name.as_bytes(), kind: EntryType::Directory, data: b"", link: b"", mode: 0o755 }
+    Raw {
+        name: name.as_bytes(),
+        kind: EntryType::Directory,
+        data: b"",
+        link: b"",
+        mode: 0o755,
+    }
 }
 
 fn raw_tar(entries: &[Raw]) -> Vec<u8> {
@@ -130,7 +160,9 @@ fn zip_archive(entries: &[ZipEntry]) -> Vec<u8> {
                 writer.start_file(*name, options).unwrap();
                 writer.write_all(data.as_bytes()).unwrap();
             }
-            ZipEntry::Dir(name) => writer.add_directory(*name, zip::write::SimpleFileOptions::default()).unwrap(),
+            ZipEntry::Dir(name) => writer
+                .add_directory(*name, zip::write::SimpleFileOptions::default())
+                .unwrap(),
             ZipEntry::Symlink(name, target) => writer
                 .add_symlink(*name, *target, zip::write::SimpleFileOptions::default())
                 .unwrap(),
@@ -149,20 +181,44 @@ fn mode(path: &Path) -> u32 {
 fn refuses_absolute_path() {
     let scene = Scene::new();
     let name = format!("{}/evil", scene.canary().display());
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[file("ok", "x"), file(&name, "pwned")]))).unwrap_err();
-    assert!(matches!(&error, ExtractError::AbsolutePath { entry } if entry == Path::new(&name)), "{error}");
+    let error = scene
+        .extract(
+            "archive.tar.gz",
+            &gzip(&raw_tar(&[file("ok", "x"), file(&name, "pwned")])),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExtractError::AbsolutePath { entry } if entry == Path::new(&name)),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
 #[test]
 fn refuses_parent_dir() {
     let scene = Scene::new();
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[file("../canary/evil", "pwned")]))).unwrap_err();
-    assert!(matches!(&error, ExtractError::ParentDir { entry } if entry == Path::new("../canary/evil")), "{error}");
-    assert_eq!(error.to_string(), "refusing entry `../canary/evil`: it has a `..` component");
+    let error = scene
+        .extract(
+            "archive.tar.gz",
+            &gzip(&raw_tar(&[file("../canary/evil", "pwned")])),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExtractError::ParentDir { entry } if entry == Path::new("../canary/evil")),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "refusing entry `../canary/evil`: it has a `..` component"
+    );
     scene.assert_untouched();
 
-    let error = scene.extract("archive.tar", &raw_tar(&[file("pkg/../../canary/evil", "pwned")])).unwrap_err();
+    let error = scene
+        .extract(
+            "archive.tar",
+            &raw_tar(&[file("pkg/../../canary/evil", "pwned")]),
+        )
+        .unwrap_err();
     assert!(matches!(error, ExtractError::ParentDir { .. }), "{error}");
     scene.assert_untouched();
 }
@@ -170,7 +226,12 @@ fn refuses_parent_dir() {
 #[test]
 fn refuses_symlink_escape() {
     let scene = Scene::new();
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[symlink("pkg/link", "../../canary")]))).unwrap_err();
+    let error = scene
+        .extract(
+            "archive.tar.gz",
+            &gzip(&raw_tar(&[symlink("pkg/link", "../../canary")])),
+        )
+        .unwrap_err();
     assert!(
         matches!(&error, ExtractError::SymlinkEscape { entry, target }
             if entry == Path::new("pkg/link") && target == Path::new("../../canary")),
@@ -178,8 +239,13 @@ fn refuses_symlink_escape() {
     );
     scene.assert_untouched();
 
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[symlink("abs", "/etc")]))).unwrap_err();
-    assert!(matches!(error, ExtractError::SymlinkEscape { .. }), "{error}");
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&[symlink("abs", "/etc")])))
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::SymlinkEscape { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
@@ -189,14 +255,25 @@ fn refuses_symlink_then_write_through_it() {
     let scene = Scene::new();
     let canary = scene.canary().display().to_string();
     let error = scene
-        .extract("archive.tar.gz", &gzip(&raw_tar(&[symlink("a", &canary), file("a/passwd", "pwned")])))
+        .extract(
+            "archive.tar.gz",
+            &gzip(&raw_tar(&[
+                symlink("a", &canary),
+                file("a/passwd", "pwned"),
+            ])),
+        )
         .unwrap_err();
-    assert!(matches!(error, ExtractError::SymlinkEscape { .. }), "{error}");
+    assert!(
+        matches!(error, ExtractError::SymlinkEscape { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 
     // Even a link that stays inside is never written through.
     let entries = [dir("real"), symlink("a", "real"), file("a/passwd", "x")];
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&entries))).unwrap_err();
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&entries)))
+        .unwrap_err();
     assert!(
         matches!(&error, ExtractError::ThroughSymlink { entry, link }
             if entry == Path::new("a/passwd") && link == Path::new("a")),
@@ -210,13 +287,27 @@ fn refuses_symlink_chain_that_escapes() {
     // Each link looks harmless by name; together, `t` resolves to the target's parent.
     let scene = Scene::new();
     let entries = [symlink("a/b/s", "../.."), symlink("a/b/t", "s/../..")];
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&entries))).unwrap_err();
-    assert!(matches!(&error, ExtractError::SymlinkEscape { entry, .. } if entry == Path::new("a/b/t")), "{error}");
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&entries)))
+        .unwrap_err();
+    assert!(
+        matches!(&error, ExtractError::SymlinkEscape { entry, .. } if entry == Path::new("a/b/t")),
+        "{error}"
+    );
     scene.assert_untouched();
 
-    let entries = [symlink("a/b/s", "../.."), symlink("a/b/t", "s/../../canary"), file("a/b/t/evil", "pwned")];
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&entries))).unwrap_err();
-    assert!(matches!(error, ExtractError::ThroughSymlink { .. }), "{error}");
+    let entries = [
+        symlink("a/b/s", "../.."),
+        symlink("a/b/t", "s/../../canary"),
+        file("a/b/t/evil", "pwned"),
+    ];
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&entries)))
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::ThroughSymlink { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
@@ -226,7 +317,10 @@ fn refuses_hard_link_escape() {
     fs_err::write(scene.path("secret"), "secret").unwrap();
     for target in ["../secret", "/etc/passwd"] {
         let error = scene
-            .extract("archive.tar.gz", &gzip(&raw_tar(&[file("ok", "x"), hard_link("h", target)])))
+            .extract(
+                "archive.tar.gz",
+                &gzip(&raw_tar(&[file("ok", "x"), hard_link("h", target)])),
+            )
             .unwrap_err();
         assert!(
             matches!(&error, ExtractError::HardLinkEscape { entry, target: t } if entry == Path::new("h") && t == Path::new(target)),
@@ -239,34 +333,88 @@ fn refuses_hard_link_escape() {
 
     // A hard link must name a file the archive already wrote, reached without links.
     let scene = Scene::new();
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[hard_link("h", "missing")]))).unwrap_err();
-    assert!(matches!(error, ExtractError::HardLinkTarget { .. }), "{error}");
+    let error = scene
+        .extract(
+            "archive.tar.gz",
+            &gzip(&raw_tar(&[hard_link("h", "missing")])),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::HardLinkTarget { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
-    let entries = [file("real/f", "x"), symlink("l", "real"), hard_link("h", "l/f")];
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&entries))).unwrap_err();
-    assert!(matches!(error, ExtractError::HardLinkTarget { .. }), "{error}");
+    let entries = [
+        file("real/f", "x"),
+        symlink("l", "real"),
+        hard_link("h", "l/f"),
+    ];
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&entries)))
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::HardLinkTarget { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
 #[test]
 fn refuses_devices_and_fifos() {
     let scene = Scene::new();
-    let fifo = Raw { name: b"pipe", kind: EntryType::Fifo, data: b"", link: b"", mode: 0o644 };
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[fifo]))).unwrap_err();
-    assert!(matches!(error, ExtractError::Special { kind: "fifo", .. }), "{error}");
-    assert_eq!(error.to_string(), "refusing entry `pipe`: fifo entries are not extracted");
-    let device = Raw { name: b"sda", kind: EntryType::Block, data: b"", link: b"", mode: 0o644 };
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[device]))).unwrap_err();
-    assert!(matches!(error, ExtractError::Special { kind: "block device", .. }), "{error}");
+    let fifo = Raw {
+        name: b"pipe",
+        kind: EntryType::Fifo,
+        data: b"",
+        link: b"",
+        mode: 0o644,
+    };
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&[fifo])))
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::Special { kind: "fifo", .. }),
+        "{error}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "refusing entry `pipe`: fifo entries are not extracted"
+    );
+    let device = Raw {
+        name: b"sda",
+        kind: EntryType::Block,
+        data: b"",
+        link: b"",
+        mode: 0o644,
+    };
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&[device])))
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExtractError::Special {
+                kind: "block device",
+                ..
+            }
+        ),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
 #[test]
 fn refuses_zip_parent_dir_and_absolute_names() {
     let scene = Scene::new();
-    let bytes = zip_archive(&[ZipEntry::File("ok.txt", "x", 0o644), ZipEntry::File("../canary/evil", "pwned", 0o644)]);
+    let bytes = zip_archive(&[
+        ZipEntry::File("ok.txt", "x", 0o644),
+        ZipEntry::File("../canary/evil", "pwned", 0o644),
+    ]);
     let error = scene.extract("archive.zip", &bytes).unwrap_err();
-    assert!(matches!(&error, ExtractError::ParentDir { entry } if entry == Path::new("../canary/evil")), "{error}");
+    assert!(
+        matches!(&error, ExtractError::ParentDir { entry } if entry == Path::new("../canary/evil")),
+        "{error}"
+    );
     scene.assert_untouched();
 
     let backslashes = zip_archive(&[ZipEntry::File("..\\canary\\evil", "pwned", 0o644)]);
@@ -275,13 +423,27 @@ fn refuses_zip_parent_dir_and_absolute_names() {
     scene.assert_untouched();
 
     let name = format!("{}/evil", scene.canary().display());
-    let error = scene.extract("archive.zip", &zip_archive(&[ZipEntry::File(&name, "pwned", 0o644)])).unwrap_err();
-    assert!(matches!(error, ExtractError::AbsolutePath { .. }), "{error}");
+    let error = scene
+        .extract(
+            "archive.zip",
+            &zip_archive(&[ZipEntry::File(&name, "pwned", 0o644)]),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::AbsolutePath { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 
-    let bytes = zip_archive(&[ZipEntry::Symlink("link", "../canary"), ZipEntry::File("link/evil", "pwned", 0o644)]);
+    let bytes = zip_archive(&[
+        ZipEntry::Symlink("link", "../canary"),
+        ZipEntry::File("link/evil", "pwned", 0o644),
+    ]);
     let error = scene.extract("archive.zip", &bytes).unwrap_err();
-    assert!(matches!(error, ExtractError::SymlinkEscape { .. }), "{error}");
+    assert!(
+        matches!(error, ExtractError::SymlinkEscape { .. }),
+        "{error}"
+    );
     scene.assert_untouched();
 }
 
@@ -289,12 +451,22 @@ fn refuses_zip_parent_dir_and_absolute_names() {
 fn refuses_existing_destination_and_unknown_formats() {
     let scene = Scene::new();
     fs_err::create_dir(scene.out()).unwrap();
-    let error = scene.extract("archive.tar.gz", &gzip(&raw_tar(&[file("a", "b")]))).unwrap_err();
-    assert!(matches!(error, ExtractError::DestinationExists { .. }), "{error}");
+    let error = scene
+        .extract("archive.tar.gz", &gzip(&raw_tar(&[file("a", "b")])))
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::DestinationExists { .. }),
+        "{error}"
+    );
     fs_err::remove_dir(scene.out()).unwrap();
 
-    let error = scene.extract("archive.bin", b"not an archive at all").unwrap_err();
-    assert!(matches!(error, ExtractError::UnknownFormat { .. }), "{error}");
+    let error = scene
+        .extract("archive.bin", b"not an archive at all")
+        .unwrap_err();
+    assert!(
+        matches!(error, ExtractError::UnknownFormat { .. }),
+        "{error}"
+    );
     let error = scene.extract("archive.tar.gz", b"not gzip").unwrap_err();
     assert!(matches!(error, ExtractError::Read { .. }), "{error}");
     scene.assert_untouched();
@@ -319,31 +491,86 @@ fn good_tar() -> Vec<u8> {
         }
     };
     add("pkg-1.0/", EntryType::Directory, b"", 0o755, None);
-    add("pkg-1.0/README", EntryType::Regular, b"read me", 0o664, None);
-    add("pkg-1.0/configure", EntryType::Regular, b"#!/bin/sh\n", 0o775, None);
-    add("pkg-1.0/src/a.c", EntryType::Regular, b"int a;", 0o600, None);
+    add(
+        "pkg-1.0/README",
+        EntryType::Regular,
+        b"read me",
+        0o664,
+        None,
+    );
+    add(
+        "pkg-1.0/configure",
+        EntryType::Regular,
+        b"#!/bin/sh\n",
+        0o775,
+        None,
+    );
+    add(
+        "pkg-1.0/src/a.c",
+        EntryType::Regular,
+        b"int a;",
+        0o600,
+        None,
+    );
     add(&long, EntryType::Regular, b"deep", 0o644, None);
-    add("pkg-1.0/link", EntryType::Symlink, b"", 0o777, Some("README"));
-    add("pkg-1.0/src/up", EntryType::Symlink, b"", 0o777, Some("../configure"));
-    add("pkg-1.0/hard", EntryType::Link, b"", 0o644, Some("pkg-1.0/configure"));
+    add(
+        "pkg-1.0/link",
+        EntryType::Symlink,
+        b"",
+        0o777,
+        Some("README"),
+    );
+    add(
+        "pkg-1.0/src/up",
+        EntryType::Symlink,
+        b"",
+        0o777,
+        Some("../configure"),
+    );
+    add(
+        "pkg-1.0/hard",
+        EntryType::Link,
+        b"",
+        0o644,
+        Some("pkg-1.0/configure"),
+    );
     builder.into_inner().unwrap()
 }
 
 fn check_good_tree(out: &Path) {
     let root = out.join("pkg-1.0");
-    assert_eq!(fs_err::read_to_string(root.join("README")).unwrap(), "read me");
+    assert_eq!(
+        fs_err::read_to_string(root.join("README")).unwrap(),
+        "read me"
+    );
     assert_eq!(mode(&root.join("README")), 0o644);
     assert_eq!(mode(&root.join("configure")), 0o755);
     assert_eq!(mode(&root.join("src/a.c")), 0o644);
     assert_eq!(mode(out), 0o755);
-    assert_eq!(fs_err::read_link(root.join("link")).unwrap(), Path::new("README"));
-    assert_eq!(fs_err::read_to_string(root.join("src/up")).unwrap(), "#!/bin/sh\n");
-    assert_eq!(fs_err::read_to_string(root.join("hard")).unwrap(), "#!/bin/sh\n");
+    assert_eq!(
+        fs_err::read_link(root.join("link")).unwrap(),
+        Path::new("README")
+    );
+    assert_eq!(
+        fs_err::read_to_string(root.join("src/up")).unwrap(),
+        "#!/bin/sh\n"
+    );
+    assert_eq!(
+        fs_err::read_to_string(root.join("hard")).unwrap(),
+        "#!/bin/sh\n"
+    );
     assert_eq!(mode(&root.join("hard")), 0o755);
     let deep = root.join("d".repeat(120)).join("deep.txt");
     assert_eq!(fs_err::read_to_string(deep).unwrap(), "deep");
-    let modified = fs_err::metadata(root.join("README")).unwrap().modified().unwrap();
-    assert_eq!(modified, SystemTime::UNIX_EPOCH + Duration::from_secs(1_234_567_890), "times are kept");
+    let modified = fs_err::metadata(root.join("README"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(
+        modified,
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_234_567_890),
+        "times are kept"
+    );
 }
 
 #[test]
@@ -362,7 +589,9 @@ fn round_trips_tar_formats() {
         ("archive-plain", tar.clone()),
     ] {
         let scene = Scene::new();
-        scene.extract(name, &bytes).unwrap_or_else(|error| panic!("{name}: {error}"));
+        scene
+            .extract(name, &bytes)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
         check_good_tree(&scene.out());
         let left: Vec<_> = fs_err::read_dir(scene.dir.path()).unwrap().collect();
         assert_eq!(left.len(), 3, "{name}: only archive, canary and out remain");
@@ -382,10 +611,16 @@ fn round_trips_zip() {
         let scene = Scene::new();
         scene.extract(name, &bytes).unwrap();
         let root = scene.out().join("pkg-1.0");
-        assert_eq!(fs_err::read_to_string(root.join("README")).unwrap(), "read me");
+        assert_eq!(
+            fs_err::read_to_string(root.join("README")).unwrap(),
+            "read me"
+        );
         assert_eq!(mode(&root.join("configure")), 0o755);
         assert_eq!(mode(&root.join("src/a.c")), 0o644);
-        assert_eq!(fs_err::read_link(root.join("link")).unwrap(), Path::new("README"));
+        assert_eq!(
+            fs_err::read_link(root.join("link")).unwrap(),
+            Path::new("README")
+        );
     }
 }
 
@@ -401,9 +636,28 @@ fn converts_zip_times() {
 fn later_entries_replace_earlier_files() {
     let scene = Scene::new();
     scene
-        .extract("archive.tar", &raw_tar(&[file("a", "first"), file("a", "second"), symlink("l", "a"), file("l", "plain")]))
+        .extract(
+            "archive.tar",
+            &raw_tar(&[
+                file("a", "first"),
+                file("a", "second"),
+                symlink("l", "a"),
+                file("l", "plain"),
+            ]),
+        )
         .unwrap();
-    assert_eq!(fs_err::read_to_string(scene.out().join("a")).unwrap(), "second");
-    assert!(fs_err::symlink_metadata(scene.out().join("l")).unwrap().is_file());
-    assert_eq!(fs_err::read_to_string(scene.out().join("a")).unwrap(), "second", "the link was replaced, not followed");
+    assert_eq!(
+        fs_err::read_to_string(scene.out().join("a")).unwrap(),
+        "second"
+    );
+    assert!(
+        fs_err::symlink_metadata(scene.out().join("l"))
+            .unwrap()
+            .is_file()
+    );
+    assert_eq!(
+        fs_err::read_to_string(scene.out().join("a")).unwrap(),
+        "second",
+        "the link was replaced, not followed"
+    );
 }
