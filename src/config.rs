@@ -7,16 +7,43 @@ use std::path::{Path, PathBuf};
 
 /// Environment variables kiln reads, with what each one does.
 pub const ENV_VARS: &[(&str, &str)] = &[
-    ("KILN_CACHE_DIR", "cache folder (default: `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`)"),
-    ("KILN_TOOLCHAIN", "`root` (the pinned Debian root, default) or `system` (emcc on PATH)"),
-    ("KILN_DEBIAN_MIRROR", "Debian mirror for the toolchain root (default: the host's apt sources)"),
-    ("KILN_INDEX_URL", "package index for `pypi` sources (default: pip's configuration)"),
-    ("PIP_INDEX_URL", "read like pip does when `KILN_INDEX_URL` is unset"),
-    ("KILN_CA_BUNDLE", "CA bundle for downloads and for the root (default: `SSL_CERT_FILE`, `PIP_CERT`, the system bundle)"),
+    (
+        "KILN_CACHE_DIR",
+        "cache folder (default: `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`)",
+    ),
+    (
+        "KILN_TOOLCHAIN",
+        "`root` (the pinned Debian root, default) or `system` (emcc on PATH)",
+    ),
+    (
+        "KILN_DEBIAN_MIRROR",
+        "Debian mirror for the toolchain root (default: the host's apt sources)",
+    ),
+    (
+        "KILN_INDEX_URL",
+        "package index for `pypi` sources (default: pip's configuration)",
+    ),
+    (
+        "PIP_INDEX_URL",
+        "read like pip does when `KILN_INDEX_URL` is unset",
+    ),
+    (
+        "KILN_CA_BUNDLE",
+        "CA bundle for downloads and for the root (default: `SSL_CERT_FILE`, `PIP_CERT`, the system bundle)",
+    ),
     ("SSL_CERT_FILE", "read when `KILN_CA_BUNDLE` is unset"),
-    ("PIP_CERT", "read when `KILN_CA_BUNDLE` and `SSL_CERT_FILE` are unset"),
-    ("HTTP_PROXY, HTTPS_PROXY, NO_PROXY", "passed into the toolchain root (and their lower-case forms)"),
-    ("SOURCE_DATE_EPOCH", "timestamp for reproducible outputs (default: 315532800, 1980-01-01)"),
+    (
+        "PIP_CERT",
+        "read when `KILN_CA_BUNDLE` and `SSL_CERT_FILE` are unset",
+    ),
+    (
+        "HTTP_PROXY, HTTPS_PROXY, NO_PROXY",
+        "passed into the toolchain root (and their lower-case forms)",
+    ),
+    (
+        "SOURCE_DATE_EPOCH",
+        "timestamp for reproducible outputs (default: 315532800, 1980-01-01)",
+    ),
 ];
 
 /// Which toolchain builds run with.
@@ -78,12 +105,13 @@ impl Settings {
             .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("kiln")))
             .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache/kiln")))
             .unwrap_or_else(|| project_dir.join(".kiln/cache"));
-        let toolchain_mode = overrides.toolchain_mode.unwrap_or_else(|| {
-            match var("KILN_TOOLCHAIN").as_deref() {
-                Some("system") => ToolchainMode::System,
-                _ => ToolchainMode::Root,
-            }
-        });
+        let toolchain_mode =
+            overrides
+                .toolchain_mode
+                .unwrap_or_else(|| match var("KILN_TOOLCHAIN").as_deref() {
+                    Some("system") => ToolchainMode::System,
+                    _ => ToolchainMode::Root,
+                });
         let ca_bundle = ["KILN_CA_BUNDLE", "SSL_CERT_FILE", "PIP_CERT"]
             .iter()
             .find_map(|name| var(name))
@@ -92,10 +120,17 @@ impl Settings {
                 let system = PathBuf::from("/etc/ssl/certs/ca-certificates.crt");
                 system.is_file().then_some(system)
             });
-        let proxy_env = ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"]
-            .iter()
-            .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
-            .collect();
+        let proxy_env = [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+        ]
+        .iter()
+        .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
+        .collect();
         Self {
             project_dir,
             recipe_dir,
@@ -162,7 +197,11 @@ mod tests {
             &lookup(&[("KILN_CACHE_DIR", "/c"), ("HOME", "/h")]),
         );
         assert_eq!(settings.cache_dir, PathBuf::from("/c"));
-        let settings = Settings::from_lookup(Overrides::default(), dir, &lookup(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]));
+        let settings = Settings::from_lookup(
+            Overrides::default(),
+            dir,
+            &lookup(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]),
+        );
         assert_eq!(settings.cache_dir, PathBuf::from("/x/kiln"));
         let settings = Settings::from_lookup(Overrides::default(), dir, &lookup(&[("HOME", "/h")]));
         assert_eq!(settings.cache_dir, PathBuf::from("/h/.cache/kiln"));

@@ -12,9 +12,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut temporary = tempfile::NamedTempFile::new_in(parent)?;
     temporary.write_all(contents)?;
     temporary.as_file().sync_all()?;
-    temporary
-        .persist(path)
-        .map_err(|error| std::io::Error::new(error.error.kind(), format!("{}: {}", path.display(), error.error)))?;
+    temporary.persist(path).map_err(|error| {
+        std::io::Error::new(
+            error.error.kind(),
+            format!("{}: {}", path.display(), error.error),
+        )
+    })?;
     Ok(())
 }
 
@@ -31,7 +34,11 @@ pub fn rename_dir_into_place(from: &Path, target: &Path) -> std::io::Result<()> 
         }
         Err(error) => Err(std::io::Error::new(
             error.kind(),
-            format!("cannot rename `{}` to `{}`: {error}", from.display(), target.display()),
+            format!(
+                "cannot rename `{}` to `{}`: {error}",
+                from.display(),
+                target.display()
+            ),
         )),
     }
 }

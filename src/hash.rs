@@ -128,7 +128,9 @@ mod tests {
         let not_hex = "z".repeat(64);
         assert_eq!(
             not_hex.parse::<Sha256>(),
-            Err(ParseSha256Error { found: not_hex.clone() })
+            Err(ParseSha256Error {
+                found: not_hex.clone()
+            })
         );
     }
 

@@ -148,7 +148,10 @@ mod tests {
             &log,
         )
         .unwrap_err();
-        let RunError::Failed { tail, log: path, .. } = &error else {
+        let RunError::Failed {
+            tail, log: path, ..
+        } = &error
+        else {
             panic!("unexpected {error:?}");
         };
         assert_eq!(path, &log);

@@ -31,7 +31,8 @@ impl DeterministicZip {
 
     /// Adds (or replaces) a file. `name` uses `/` separators and no leading slash.
     pub fn add(&mut self, name: impl Into<String>, bytes: Vec<u8>, executable: bool) {
-        self.entries.insert(name.into(), Entry { bytes, executable });
+        self.entries
+            .insert(name.into(), Entry { bytes, executable });
     }
 
     /// Marks `name` to be written after every other entry (in the order marked).
@@ -56,14 +57,23 @@ impl DeterministicZip {
     }
 
     /// Writes the archive with `method` (deflate or stored) and every mtime at `epoch`.
-    pub fn write<W: Write + Seek>(&self, writer: W, epoch: u64, method: CompressionMethod) -> zip::result::ZipResult<W> {
+    pub fn write<W: Write + Seek>(
+        &self,
+        writer: W,
+        epoch: u64,
+        method: CompressionMethod,
+    ) -> zip::result::ZipResult<W> {
         let time = zip_time(epoch);
         let mut zip = ZipWriter::new(writer);
         let ordered = self
             .entries
             .keys()
             .filter(|name| !self.trailing.contains(name))
-            .chain(self.trailing.iter().filter(|name| self.entries.contains_key(*name)));
+            .chain(
+                self.trailing
+                    .iter()
+                    .filter(|name| self.entries.contains_key(*name)),
+            );
         for name in ordered {
             let entry = &self.entries[name];
             let options = SimpleFileOptions::default()
@@ -91,13 +101,20 @@ fn zip_time(epoch: u64) -> DateTime {
     let mp = (5 * doy + 2) / 153;
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i64;
+    let year = yoe + era * 400 + i64::from(month <= 2);
     if year < 1980 {
         return DateTime::default();
     }
     let year = year.min(2107) as u16;
-    DateTime::from_date_and_time(year, month, day, (seconds / 3600) as u8, (seconds % 3600 / 60) as u8, (seconds % 60) as u8)
-        .unwrap_or_default()
+    DateTime::from_date_and_time(
+        year,
+        month,
+        day,
+        (seconds / 3600) as u8,
+        (seconds % 3600 / 60) as u8,
+        (seconds % 60) as u8,
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -113,7 +130,15 @@ mod tests {
         let mut b = DeterministicZip::new();
         b.add("a.py", b"a".to_vec(), true);
         b.add("b.py", b"b".to_vec(), false);
-        let bytes = |zip: &DeterministicZip| zip.write(Cursor::new(Vec::new()), 1_700_000_000, CompressionMethod::Deflated).unwrap().into_inner();
+        let bytes = |zip: &DeterministicZip| {
+            zip.write(
+                Cursor::new(Vec::new()),
+                1_700_000_000,
+                CompressionMethod::Deflated,
+            )
+            .unwrap()
+            .into_inner()
+        };
         assert_eq!(bytes(&a), bytes(&b));
         let archive = zip::ZipArchive::new(Cursor::new(bytes(&a))).unwrap();
         assert_eq!(archive.file_names().collect::<Vec<_>>().len(), 2);
@@ -127,16 +152,33 @@ mod tests {
         zip.add("pkg-1.dist-info/METADATA", vec![], false);
         zip.put_last("pkg-1.dist-info/METADATA");
         zip.put_last("pkg-1.dist-info/RECORD");
-        let bytes = zip.write(Cursor::new(Vec::new()), 0, CompressionMethod::Stored).unwrap().into_inner();
+        let bytes = zip
+            .write(Cursor::new(Vec::new()), 0, CompressionMethod::Stored)
+            .unwrap()
+            .into_inner();
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().to_string()).collect();
-        assert_eq!(names, ["z.py", "pkg-1.dist-info/METADATA", "pkg-1.dist-info/RECORD"]);
+        let names: Vec<String> = (0..archive.len())
+            .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["z.py", "pkg-1.dist-info/METADATA", "pkg-1.dist-info/RECORD"]
+        );
     }
 
     #[test]
     fn converts_epoch_to_civil_time() {
         let time = zip_time(1_700_000_000); // 2023-11-14 22:13:20 UTC
-        assert_eq!((time.year(), time.month(), time.day(), time.hour(), time.minute()), (2023, 11, 14, 22, 13));
+        assert_eq!(
+            (
+                time.year(),
+                time.month(),
+                time.day(),
+                time.hour(),
+                time.minute()
+            ),
+            (2023, 11, 14, 22, 13)
+        );
         assert_eq!(zip_time(0), DateTime::default());
     }
 }

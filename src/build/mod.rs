@@ -36,7 +36,11 @@ pub enum BuildError {
         source: Box<SourceError>,
     },
     #[error("`{name}`: the build script failed; log: `{}`\n{tail}", log.display())]
-    Script { name: String, log: PathBuf, tail: String },
+    Script {
+        name: String,
+        log: PathBuf,
+        tail: String,
+    },
     #[error("`{name}`: {action} `{}`", path.display())]
     Io {
         name: String,
@@ -95,8 +99,19 @@ pub struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(settings: &'a Settings, toolchain: &'a Toolchain, abi: &'a Abi, jobs: usize) -> Self {
-        Self { settings, toolchain, abi, cache: BuildCache::new(&settings.cache_dir), jobs }
+    pub fn new(
+        settings: &'a Settings,
+        toolchain: &'a Toolchain,
+        abi: &'a Abi,
+        jobs: usize,
+    ) -> Self {
+        Self {
+            settings,
+            toolchain,
+            abi,
+            cache: BuildCache::new(&settings.cache_dir),
+            jobs,
+        }
     }
 
     pub fn work_dir(&self, recipe: &Recipe) -> PathBuf {
@@ -104,29 +119,52 @@ impl<'a> Builder<'a> {
     }
 
     /// The cache key of `recipe` given its dependencies' keys (see [`crate::cache::key`]).
-    pub fn key(&self, recipe: &Recipe, dependencies: &[(String, Sha256)]) -> Result<Sha256, BuildError> {
+    pub fn key(
+        &self,
+        recipe: &Recipe,
+        dependencies: &[(String, Sha256)],
+    ) -> Result<Sha256, BuildError> {
         let name = &recipe.package.name;
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
-            move |source| BuildError::Io { name: name.clone(), action, path, source }
+            move |source| BuildError::Io {
+                name: name.clone(),
+                action,
+                path,
+                source,
+            }
         };
         let recipe_text = fs_err::read(&recipe.path).map_err(io("cannot read", &recipe.path))?;
         let source = match &recipe.source.spec {
-            SourceSpec::Url { sha256, .. } | SourceSpec::Pypi { sha256, .. } | SourceSpec::Debian { sha256, .. } => *sha256,
-            SourceSpec::Path { path } => source::hash_tree(path).map_err(|source| BuildError::Source {
-                name: name.clone(),
-                log: self.work_dir(recipe).join("build.log"),
-                source: Box::new(source),
-            })?,
+            SourceSpec::Url { sha256, .. }
+            | SourceSpec::Pypi { sha256, .. }
+            | SourceSpec::Debian { sha256, .. } => *sha256,
+            SourceSpec::Path { path } => {
+                source::hash_tree(path).map_err(|source| BuildError::Source {
+                    name: name.clone(),
+                    log: self.work_dir(recipe).join("build.log"),
+                    source: Box::new(source),
+                })?
+            }
         };
         let read_all = |paths: Vec<&PathBuf>| -> Result<Vec<(String, Vec<u8>)>, BuildError> {
-            paths.into_iter().map(|path| file_input(&recipe.dir, path).map_err(io("cannot read", path))).collect()
+            paths
+                .into_iter()
+                .map(|path| file_input(&recipe.dir, path).map_err(io("cannot read", path)))
+                .collect()
         };
         Ok(KeyInputs {
             recipe_text: &recipe_text,
             source,
             patches: read_all(recipe.source.patches.iter().collect())?,
-            extras: read_all(recipe.source.extras.iter().map(|extra| &extra.from).collect())?,
+            extras: read_all(
+                recipe
+                    .source
+                    .extras
+                    .iter()
+                    .map(|extra| &extra.from)
+                    .collect(),
+            )?,
             toolchain_id: self.toolchain.id,
             abi_text: self.abi.text.as_bytes(),
             dependencies: dependencies.to_vec(),
@@ -136,9 +174,17 @@ impl<'a> Builder<'a> {
 
     /// Builds `recipe` unless the cache has its key. `host` are the artifacts of its host
     /// requirements, transitively, in build order.
-    pub fn build(&self, recipe: &Recipe, key: &Sha256, host: &[&Artifact]) -> Result<Outcome, BuildError> {
+    pub fn build(
+        &self,
+        recipe: &Recipe,
+        key: &Sha256,
+        host: &[&Artifact],
+    ) -> Result<Outcome, BuildError> {
         let name = recipe.package.name.clone();
-        let cache_error = |source| BuildError::Cache { name: name.clone(), source };
+        let cache_error = |source| BuildError::Cache {
+            name: name.clone(),
+            source,
+        };
         if let Some(artifact) = self.cache.lookup(&name, key).map_err(cache_error)? {
             tracing::debug!(%name, %key, "cache hit");
             return Ok(Outcome::Cached(artifact));
@@ -154,37 +200,65 @@ impl<'a> Builder<'a> {
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
             let name = name.clone();
-            move |source| BuildError::Io { name, action, path, source }
+            move |source| BuildError::Io {
+                name,
+                action,
+                path,
+                source,
+            }
         };
         if work.exists() {
             fs_err::remove_dir_all(&work).map_err(io("cannot clean", &work))?;
         }
         fs_err::create_dir_all(&work).map_err(io("cannot create", &work))?;
-        fs_err::write(&log, format!("kiln: building {name} {} (key {key})\n", recipe.package.version))
-            .map_err(io("cannot write", &log))?;
+        fs_err::write(
+            &log,
+            format!(
+                "kiln: building {name} {} (key {key})\n",
+                recipe.package.version
+            ),
+        )
+        .map_err(io("cannot write", &log))?;
 
-        let context = FetchContext { settings: self.settings, toolchain: Some(self.toolchain), log: log.clone() };
-        let source_dir = source::prepare(recipe, &context, &work)
-            .map_err(|source| BuildError::Source { name: name.clone(), log: log.clone(), source: Box::new(source) })?;
+        let context = FetchContext {
+            settings: self.settings,
+            toolchain: Some(self.toolchain),
+            log: log.clone(),
+        };
+        let source_dir =
+            source::prepare(recipe, &context, &work).map_err(|source| BuildError::Source {
+                name: name.clone(),
+                log: log.clone(),
+                source: Box::new(source),
+            })?;
 
         let host_prefix = work.join("host");
         for artifact in host {
-            merge_tree(&artifact.prefix(), &host_prefix).map_err(io("cannot merge host prefix into", &host_prefix))?;
+            merge_tree(&artifact.prefix(), &host_prefix)
+                .map_err(io("cannot merge host prefix into", &host_prefix))?;
         }
-        fs_err::create_dir_all(host_prefix.join("lib/pkgconfig")).map_err(io("cannot create", &host_prefix))?;
-        fs_err::create_dir_all(host_prefix.join("include")).map_err(io("cannot create", &host_prefix))?;
+        fs_err::create_dir_all(host_prefix.join("lib/pkgconfig"))
+            .map_err(io("cannot create", &host_prefix))?;
+        fs_err::create_dir_all(host_prefix.join("include"))
+            .map_err(io("cannot create", &host_prefix))?;
         let prefix = work.join("prefix");
         fs_err::create_dir_all(&prefix).map_err(io("cannot create", &prefix))?;
 
         let env = self.script_env(recipe, &source_dir, &prefix, &host_prefix);
         let script_path = work.join("build.sh");
-        let script = render_script(&env, &source_dir, recipe.build.script.as_deref().unwrap_or(""));
+        let script = render_script(
+            &env,
+            &source_dir,
+            recipe.build.script.as_deref().unwrap_or(""),
+        );
         fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
 
         let argv = [OsString::from("bash"), script_path.clone().into_os_string()];
         match run::run_logged(&mut self.toolchain.command(&argv, &source_dir, &[]), &log) {
             Ok(()) => {}
-            Err(RunError::Failed { tail, .. }) => return Err(BuildError::Script { name, log, tail }),
+            Err(RunError::Failed { tail, .. }) => {
+                return Err(BuildError::Script { name, log, tail });
+            }
             Err(source) => return Err(BuildError::Run { name, source }),
         }
 
@@ -207,8 +281,16 @@ impl<'a> Builder<'a> {
     }
 
     /// The build-script contract (documented in `docs/recipe-format.md`).
-    fn script_env(&self, recipe: &Recipe, source_dir: &Path, prefix: &Path, host_prefix: &Path) -> Vec<(String, String)> {
-        let join = |abi: &[String], own: &[String]| abi.iter().chain(own).cloned().collect::<Vec<_>>().join(" ");
+    fn script_env(
+        &self,
+        recipe: &Recipe,
+        source_dir: &Path,
+        prefix: &Path,
+        host_prefix: &Path,
+    ) -> Vec<(String, String)> {
+        let join = |abi: &[String], own: &[String]| {
+            abi.iter().chain(own).cloned().collect::<Vec<_>>().join(" ")
+        };
         let path = |path: &Path| path.display().to_string();
         vec![
             ("SRC_DIR".into(), path(source_dir)),
@@ -217,27 +299,53 @@ impl<'a> Builder<'a> {
             ("KILN_JOBS".into(), self.jobs.to_string()),
             ("PKG_NAME".into(), recipe.package.name.clone()),
             ("PKG_VERSION".into(), recipe.package.version.clone()),
-            ("SOURCE_DATE_EPOCH".into(), self.settings.source_date_epoch.to_string()),
-            ("CFLAGS".into(), join(&self.abi.cflags, &recipe.build.cflags)),
-            ("CXXFLAGS".into(), join(&self.abi.cxxflags, &recipe.build.cxxflags)),
-            ("LDFLAGS".into(), join(&self.abi.ldflags, &recipe.build.ldflags)),
-            ("KILN_MAIN_MODULE_LDFLAGS".into(), self.abi.main_module_ldflags.join(" ")),
-            ("KILN_SIDE_MODULE_LDFLAGS".into(), self.abi.side_module_ldflags.join(" ")),
+            (
+                "SOURCE_DATE_EPOCH".into(),
+                self.settings.source_date_epoch.to_string(),
+            ),
+            (
+                "CFLAGS".into(),
+                join(&self.abi.cflags, &recipe.build.cflags),
+            ),
+            (
+                "CXXFLAGS".into(),
+                join(&self.abi.cxxflags, &recipe.build.cxxflags),
+            ),
+            (
+                "LDFLAGS".into(),
+                join(&self.abi.ldflags, &recipe.build.ldflags),
+            ),
+            (
+                "KILN_MAIN_MODULE_LDFLAGS".into(),
+                self.abi.main_module_ldflags.join(" "),
+            ),
+            (
+                "KILN_SIDE_MODULE_LDFLAGS".into(),
+                self.abi.side_module_ldflags.join(" "),
+            ),
             ("KILN_PLATFORM".into(), self.abi.platform.clone()),
             ("KILN_ABI_ID".into(), self.abi.id.clone()),
             ("KILN_BUILD_PYTHON".into(), "python3.13".into()),
-            ("PKG_CONFIG_PATH".into(), path(&host_prefix.join("lib/pkgconfig"))),
+            (
+                "PKG_CONFIG_PATH".into(),
+                path(&host_prefix.join("lib/pkgconfig")),
+            ),
         ]
     }
 }
 
 /// The script kiln runs: the environment as `export` lines, then the recipe's own lines.
 fn render_script(env: &[(String, String)], source_dir: &Path, body: &str) -> String {
-    let mut script = String::from("#!/bin/bash\n# Written by kiln. Re-run inside the root: kiln toolchain run -- bash THIS_FILE\nset -euo pipefail\n");
+    let mut script = String::from(
+        "#!/bin/bash\n# Written by kiln. Re-run inside the root: kiln toolchain run -- bash THIS_FILE\nset -euo pipefail\n",
+    );
     for (key, value) in env {
         script.push_str(&format!("export {key}={}\n", run::shell_quote(value)));
     }
-    script.push_str(&format!("cd {}\n", run::shell_quote(&source_dir.display().to_string())));
+    script.push_str(&format!(
+        "cd {}\n",
+        run::shell_quote(&source_dir.display().to_string())
+    ));
     script.push_str(body);
     if !body.ends_with('\n') {
         script.push('\n');

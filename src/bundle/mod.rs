@@ -28,7 +28,15 @@ pub const STDLIB_DIR: &str = "lib/python3.13";
 /// in wasm, installers, and build leftovers. `test` is kept when asked, to run CPython's
 /// own suite.
 const EXCLUDED_DIRS: &[&str] = &[
-    "test", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages", "__pycache__", "lib2to3", "pydoc_data",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "ensurepip",
+    "site-packages",
+    "__pycache__",
+    "lib2to3",
+    "pydoc_data",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -81,11 +89,17 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
         if !path.is_file() {
             return Err(BundleError::Missing { path });
         }
-        let bytes = fs_err::read(&path).map_err(|source| BundleError::Read { path: path.clone(), source })?;
+        let bytes = fs_err::read(&path).map_err(|source| BundleError::Read {
+            path: path.clone(),
+            source,
+        })?;
         write(name, &bytes)?;
     }
     write("python.mjs", LOADER.as_bytes())?;
-    write("python_stdlib.zip", &stdlib_zip(&prefix.join(STDLIB_DIR), options)?)?;
+    write(
+        "python_stdlib.zip",
+        &stdlib_zip(&prefix.join(STDLIB_DIR), options)?,
+    )?;
     let info = RuntimeInfo {
         abi: &options.abi.id,
         platform: &options.abi.platform,
@@ -102,17 +116,31 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
 /// The zipped stdlib: `.py` files and data files, without the excluded folders.
 pub fn stdlib_zip(stdlib: &Path, options: &BundleOptions) -> Result<Vec<u8>, BundleError> {
     if !stdlib.is_dir() {
-        return Err(BundleError::Missing { path: stdlib.to_path_buf() });
+        return Err(BundleError::Missing {
+            path: stdlib.to_path_buf(),
+        });
     }
     let mut zip = DeterministicZip::new();
     add_tree(&mut zip, stdlib, "", options.keep_tests)?;
     let cursor = zip
-        .write(Cursor::new(Vec::new()), options.source_date_epoch, CompressionMethod::Deflated)
-        .map_err(|error| BundleError::Write { path: stdlib.join("python_stdlib.zip"), source: std::io::Error::other(error) })?;
+        .write(
+            Cursor::new(Vec::new()),
+            options.source_date_epoch,
+            CompressionMethod::Deflated,
+        )
+        .map_err(|error| BundleError::Write {
+            path: stdlib.join("python_stdlib.zip"),
+            source: std::io::Error::other(error),
+        })?;
     Ok(cursor.into_inner())
 }
 
-fn add_tree(zip: &mut DeterministicZip, dir: &Path, prefix: &str, keep_tests: bool) -> Result<(), BundleError> {
+fn add_tree(
+    zip: &mut DeterministicZip,
+    dir: &Path,
+    prefix: &str,
+    keep_tests: bool,
+) -> Result<(), BundleError> {
     let read_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BundleError::Read { path, source }
@@ -123,7 +151,8 @@ fn add_tree(zip: &mut DeterministicZip, dir: &Path, prefix: &str, keep_tests: bo
         let path = entry.path();
         let relative = format!("{prefix}{name}");
         if path.is_dir() {
-            let excluded = EXCLUDED_DIRS.contains(&name.as_str()) && !(keep_tests && name == "test" && prefix.is_empty());
+            let excluded = EXCLUDED_DIRS.contains(&name.as_str())
+                && !(keep_tests && name == "test" && prefix.is_empty());
             // Per-package `tests` folders and the build's `config-*` folder are not runtime code.
             if excluded || (prefix.is_empty() && name.starts_with("config-")) {
                 continue;

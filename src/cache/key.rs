@@ -49,7 +49,9 @@ impl KeyInputs<'_> {
         let mut dependencies = self.dependencies.clone();
         dependencies.sort();
         for (name, key) in &dependencies {
-            hasher.field("dependency", name).field("dependency-key", key.as_bytes());
+            hasher
+                .field("dependency", name)
+                .field("dependency-key", key.as_bytes());
         }
         hasher.finish()
     }
@@ -57,7 +59,11 @@ impl KeyInputs<'_> {
 
 /// A file's path relative to `base` (for stable keys across checkouts) and its bytes.
 pub fn file_input(base: &Path, path: &Path) -> std::io::Result<(String, Vec<u8>)> {
-    let relative = path.strip_prefix(base).unwrap_or(path).to_string_lossy().into_owned();
+    let relative = path
+        .strip_prefix(base)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
     Ok((relative, fs_err::read(path)?))
 }
 
@@ -73,7 +79,10 @@ mod tests {
             extras: vec![],
             toolchain_id: Sha256::of_bytes(b"tc"),
             abi_text: b"abi",
-            dependencies: vec![("b".into(), Sha256::of_bytes(b"b")), ("a".into(), Sha256::of_bytes(b"a"))],
+            dependencies: vec![
+                ("b".into(), Sha256::of_bytes(b"b")),
+                ("a".into(), Sha256::of_bytes(b"a")),
+            ],
         }
     }
 

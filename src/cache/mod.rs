@@ -45,7 +45,10 @@ pub enum CacheError {
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
-    move |source| CacheError::Write { path: path.to_path_buf(), source }
+    move |source| CacheError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// What `artifact.json` records about a finished build.
@@ -84,7 +87,9 @@ pub struct BuildCache {
 
 impl BuildCache {
     pub fn new(cache_dir: &Path) -> Self {
-        Self { dir: cache_dir.join(BUILDS_BUCKET) }
+        Self {
+            dir: cache_dir.join(BUILDS_BUCKET),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -102,10 +107,17 @@ impl BuildCache {
         let text = match fs_err::read_to_string(&info_path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(CacheError::Read { path: info_path, source }),
+            Err(source) => {
+                return Err(CacheError::Read {
+                    path: info_path,
+                    source,
+                });
+            }
         };
-        let info = serde_json::from_str(&text)
-            .map_err(|error| CacheError::Read { path: info_path, source: std::io::Error::other(error) })?;
+        let info = serde_json::from_str(&text).map_err(|error| CacheError::Read {
+            path: info_path,
+            source: std::io::Error::other(error),
+        })?;
         Ok(Some(Artifact { dir, info }))
     }
 
@@ -126,15 +138,26 @@ impl BuildCache {
         }
         // With the lock held, any staging folder for this key is from a dead process.
         let stale_prefix = format!(".tmp-{key}-");
-        for entry in fs_err::read_dir(&bucket).map_err(write_error(&bucket))?.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&stale_prefix) {
+        for entry in fs_err::read_dir(&bucket)
+            .map_err(write_error(&bucket))?
+            .flatten()
+        {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&stale_prefix)
+            {
                 let path = entry.path();
                 fs_err::remove_dir_all(&path).map_err(write_error(&path))?;
             }
         }
         let staging = bucket.join(format!("{stale_prefix}{}", std::process::id()));
         fs_err::create_dir_all(staging.join("prefix")).map_err(write_error(&staging))?;
-        Ok(Begun::Staging(Staging { staging, target: self.entry_dir(name, key), _lock: lock }))
+        Ok(Begun::Staging(Staging {
+            staging,
+            target: self.entry_dir(name, key),
+            _lock: lock,
+        }))
     }
 
     /// Removes the entry for `key` (for `--force-rebuild`), under its lock.
@@ -156,9 +179,13 @@ impl BuildCache {
     /// Every finished entry, for `kiln cache list`.
     pub fn entries(&self) -> Vec<Artifact> {
         let mut found = Vec::new();
-        let Ok(names) = fs_err::read_dir(&self.dir) else { return found };
+        let Ok(names) = fs_err::read_dir(&self.dir) else {
+            return found;
+        };
         for name in names.flatten().filter(|entry| entry.path().is_dir()) {
-            let Ok(keys) = fs_err::read_dir(name.path()) else { continue };
+            let Ok(keys) = fs_err::read_dir(name.path()) else {
+                continue;
+            };
             for key in keys.flatten() {
                 let dir = key.path();
                 if let Ok(text) = fs_err::read_to_string(dir.join("artifact.json"))
@@ -203,8 +230,12 @@ impl Staging {
         let info_path = self.staging.join("artifact.json");
         let text = serde_json::to_string_pretty(&info).expect("artifact info serialises");
         crate::fs::write_atomic(&info_path, text.as_bytes()).map_err(write_error(&info_path))?;
-        crate::fs::rename_dir_into_place(&self.staging, &self.target).map_err(write_error(&self.target))?;
-        Ok(Artifact { dir: self.target.clone(), info })
+        crate::fs::rename_dir_into_place(&self.staging, &self.target)
+            .map_err(write_error(&self.target))?;
+        Ok(Artifact {
+            dir: self.target.clone(),
+            info,
+        })
     }
 }
 
@@ -222,7 +253,13 @@ mod tests {
     use super::*;
 
     fn info(key: &Sha256) -> ArtifactInfo {
-        ArtifactInfo { name: "zlib".into(), version: "1".into(), kind: "static_library".into(), key: key.to_string(), build_seconds: 0.5 }
+        ArtifactInfo {
+            name: "zlib".into(),
+            version: "1".into(),
+            kind: "static_library".into(),
+            key: key.to_string(),
+            build_seconds: 0.5,
+        }
     }
 
     #[test]
@@ -231,17 +268,33 @@ mod tests {
         let cache = BuildCache::new(dir.path());
         let key = Sha256::of_bytes(b"k");
         assert!(cache.lookup("zlib", &key).unwrap().is_none());
-        let Begun::Staging(staging) = cache.begin("zlib", &key).unwrap() else { panic!() };
+        let Begun::Staging(staging) = cache.begin("zlib", &key).unwrap() else {
+            panic!()
+        };
         fs_err::write(staging.prefix().join("lib.a"), b"x").unwrap();
         drop(staging);
-        assert!(cache.lookup("zlib", &key).unwrap().is_none(), "a dropped build is not cached");
-        assert_eq!(fs_err::read_dir(dir.path().join("builds-v0/zlib")).unwrap().count(), 1, "only the lock file remains");
+        assert!(
+            cache.lookup("zlib", &key).unwrap().is_none(),
+            "a dropped build is not cached"
+        );
+        assert_eq!(
+            fs_err::read_dir(dir.path().join("builds-v0/zlib"))
+                .unwrap()
+                .count(),
+            1,
+            "only the lock file remains"
+        );
 
-        let Begun::Staging(staging) = cache.begin("zlib", &key).unwrap() else { panic!() };
+        let Begun::Staging(staging) = cache.begin("zlib", &key).unwrap() else {
+            panic!()
+        };
         fs_err::write(staging.prefix().join("lib.a"), b"x").unwrap();
         let artifact = staging.commit(info(&key)).unwrap();
         assert!(artifact.prefix().join("lib.a").is_file());
-        assert_eq!(cache.lookup("zlib", &key).unwrap().unwrap().info, info(&key));
+        assert_eq!(
+            cache.lookup("zlib", &key).unwrap().unwrap().info,
+            info(&key)
+        );
         assert!(matches!(cache.begin("zlib", &key).unwrap(), Begun::Done(_)));
         assert_eq!(cache.entries().len(), 1);
     }

@@ -50,7 +50,9 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
     let graph = Graph::new(&recipes);
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let builder = Builder::new(settings, &toolchain, &abi, jobs);
 
     let mut keys: BTreeMap<&str, Sha256> = BTreeMap::new();
@@ -66,21 +68,43 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                 continue 'recipes;
             }
         }
-        let dependency_keys: Vec<(String, Sha256)> =
-            graph.dependencies(name).iter().map(|dep| (dep.to_string(), keys[dep])).collect();
+        let dependency_keys: Vec<(String, Sha256)> = graph
+            .dependencies(name)
+            .iter()
+            .map(|dep| (dep.to_string(), keys[dep]))
+            .collect();
         let key = builder.key(recipe, &dependency_keys)?;
         if args.force_rebuild && selected.contains(name) {
             builder.cache.remove(name, &key)?;
         }
         keys.insert(name, key);
-        let host: Vec<&Artifact> = host_closure(&graph, name).iter().filter_map(|dep| artifacts.get(dep)).collect();
-        eprintln!("kiln: {name} {}: building (key {})", recipe.package.version, key.short(12));
+        let host: Vec<&Artifact> = host_closure(&graph, name)
+            .iter()
+            .filter_map(|dep| artifacts.get(dep))
+            .collect();
+        eprintln!(
+            "kiln: {name} {}: building (key {})",
+            recipe.package.version,
+            key.short(12)
+        );
         let started = Instant::now();
         match builder.build(recipe, &key, &host) {
             Ok(outcome) => {
-                let state = if matches!(outcome, Outcome::Built(_)) { "built" } else { "cached" };
-                eprintln!("kiln: {name}: {state} in {:.1} s", started.elapsed().as_secs_f64());
-                rows.push((name.to_string(), state, started.elapsed().as_secs_f64(), outcome.artifact().log()));
+                let state = if matches!(outcome, Outcome::Built(_)) {
+                    "built"
+                } else {
+                    "cached"
+                };
+                eprintln!(
+                    "kiln: {name}: {state} in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                rows.push((
+                    name.to_string(),
+                    state,
+                    started.elapsed().as_secs_f64(),
+                    outcome.artifact().log(),
+                ));
                 artifacts.insert(name, outcome.artifact().clone());
             }
             Err(error) => {
@@ -93,8 +117,19 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
     if args.install {
         let install_dir = settings.project_dir.join(&args.install_dir);
         for recipe in &order {
-            if let (BuildKind::Runtime, Some(artifact)) = (recipe.build.kind, artifacts.get(recipe.package.name.as_str())) {
-                install_runtime(recipe, artifact, &install_dir, &abi, &pin, settings, args.keep_stdlib_tests)?;
+            if let (BuildKind::Runtime, Some(artifact)) = (
+                recipe.build.kind,
+                artifacts.get(recipe.package.name.as_str()),
+            ) {
+                install_runtime(
+                    recipe,
+                    artifact,
+                    &install_dir,
+                    &abi,
+                    &pin,
+                    settings,
+                    args.keep_stdlib_tests,
+                )?;
             }
         }
     }
@@ -104,19 +139,32 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
         eprintln!("{name:<16} {state:<8} {seconds:>9.1}  {}", log.display());
     }
     for (name, error) in &failed {
-        let log = error.log().map(|log| log.display().to_string()).unwrap_or_default();
+        let log = error
+            .log()
+            .map(|log| log.display().to_string())
+            .unwrap_or_default();
         eprintln!("{name:<16} {:<8} {:>9}  {log}", "FAILED", "-");
     }
     for (name, because) in &skipped {
-        eprintln!("{name:<16} {:<8} {:>9}  (because `{because}` did not build)", "skipped", "-");
+        eprintln!(
+            "{name:<16} {:<8} {:>9}  (because `{because}` did not build)",
+            "skipped", "-"
+        );
     }
-    Ok(if failed.is_empty() && skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed.is_empty() && skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Every recipe `name` compiles against: host requirements, transitively, in order.
 fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
     let mut seen = Vec::new();
-    let mut stack: Vec<&str> = graph.get(name).map(|r| r.requirements.host.iter().map(String::as_str).collect()).unwrap_or_default();
+    let mut stack: Vec<&str> = graph
+        .get(name)
+        .map(|r| r.requirements.host.iter().map(String::as_str).collect())
+        .unwrap_or_default();
     while let Some(next) = stack.pop() {
         if let Some(recipe) = graph.get(next)
             && !seen.contains(&recipe.package.name.as_str())
@@ -145,8 +193,15 @@ fn install_runtime(
         source_date_epoch: settings.source_date_epoch,
         keep_tests,
     };
-    bundle::assemble(&artifact.prefix(), install_dir, &options)
-        .with_context(|| format!("cannot install the runtime into `{}`", install_dir.display()))?;
-    eprintln!("kiln: runtime bundle written to `{}`", install_dir.display());
+    bundle::assemble(&artifact.prefix(), install_dir, &options).with_context(|| {
+        format!(
+            "cannot install the runtime into `{}`",
+            install_dir.display()
+        )
+    })?;
+    eprintln!(
+        "kiln: runtime bundle written to `{}`",
+        install_dir.display()
+    );
     Ok(())
 }

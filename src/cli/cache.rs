@@ -57,7 +57,10 @@ pub fn clean(settings: &Settings, names: Vec<String>) -> anyhow::Result<ExitCode
     let targets: Vec<_> = if names.is_empty() {
         vec![build_dir]
     } else {
-        names.iter().map(|name| build_dir.join(kiln::recipe::normalize_name(name))).collect()
+        names
+            .iter()
+            .map(|name| build_dir.join(kiln::recipe::normalize_name(name)))
+            .collect()
     };
     for target in targets.iter().filter(|target| target.exists()) {
         fs_err::remove_dir_all(target)?;
@@ -67,7 +70,9 @@ pub fn clean(settings: &Settings, names: Vec<String>) -> anyhow::Result<ExitCode
 }
 
 fn tree_size(dir: &Path) -> u64 {
-    let Ok(entries) = fs_err::read_dir(dir) else { return 0 };
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
         .map(|entry| match entry.file_type() {

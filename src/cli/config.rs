@@ -30,15 +30,36 @@ fn entries(settings: &Settings) -> anyhow::Result<Vec<(&'static str, String)>> {
         ("project_dir", show(&settings.project_dir)),
         ("recipe_dir", show(&settings.recipe_dir)),
         ("cache_dir", show(&settings.cache_dir)),
-        ("toolchain", format!("{:?}", settings.toolchain_mode).to_lowercase()),
+        (
+            "toolchain",
+            format!("{:?}", settings.toolchain_mode).to_lowercase(),
+        ),
         ("toolchain_pin", show(&settings.toolchain_pin())),
         ("toolchain_suite", pin.root.suite.clone()),
-        ("toolchain_root", show(&kiln::toolchain::root::root_home(settings, &pin).join("root"))),
+        (
+            "toolchain_root",
+            show(&kiln::toolchain::root::root_home(settings, &pin).join("root")),
+        ),
         ("emscripten_version", expect("emscripten")),
         ("python_version", expect("python3.13")),
-        ("debian_mirror", settings.debian_mirror.clone().unwrap_or_else(|| "(host apt sources)".into())),
-        ("index_url", settings.index_url.clone().unwrap_or_else(|| "(pip configuration)".into())),
-        ("ca_bundle", settings.ca_bundle.as_deref().map(show).unwrap_or_default()),
+        (
+            "debian_mirror",
+            settings
+                .debian_mirror
+                .clone()
+                .unwrap_or_else(|| "(host apt sources)".into()),
+        ),
+        (
+            "index_url",
+            settings
+                .index_url
+                .clone()
+                .unwrap_or_else(|| "(pip configuration)".into()),
+        ),
+        (
+            "ca_bundle",
+            settings.ca_bundle.as_deref().map(show).unwrap_or_default(),
+        ),
         ("source_date_epoch", settings.source_date_epoch.to_string()),
     ])
 }

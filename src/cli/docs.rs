@@ -25,8 +25,15 @@ fn render(text: &mut String, command: &clap::Command, path: &str) {
     if command.is_hide_set() {
         return;
     }
-    let help = command.clone().bin_name(path).render_long_help().to_string();
-    text.push_str(&format!("## `{path}`\n\n```text\n{}\n```\n\n", help.trim_end()));
+    let help = command
+        .clone()
+        .bin_name(path)
+        .render_long_help()
+        .to_string();
+    text.push_str(&format!(
+        "## `{path}`\n\n```text\n{}\n```\n\n",
+        help.trim_end()
+    ));
     for sub in command.get_subcommands() {
         if sub.get_name() != "help" {
             render(text, sub, &format!("{path} {}", sub.get_name()));
@@ -46,6 +53,9 @@ mod tests {
             std::fs::write(&path, &expected).expect("write docs/cli.md");
         }
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(actual == expected, "docs/cli.md is stale: run `KILN_UPDATE_DOCS=1 cargo test cli_reference`");
+        assert!(
+            actual == expected,
+            "docs/cli.md is stale: run `KILN_UPDATE_DOCS=1 cargo test cli_reference`"
+        );
     }
 }

@@ -105,10 +105,15 @@ pub fn render_error(error: anyhow::Error) {
 }
 
 fn hint_for(error: &anyhow::Error) -> Option<String> {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<kiln::toolchain::ToolchainError>())
-        .and_then(|error| error.hint())
+    error.chain().find_map(|cause| {
+        if let Some(error) = cause.downcast_ref::<kiln::toolchain::ToolchainError>() {
+            error.hint()
+        } else if let Some(error) = cause.downcast_ref::<kiln::source::SourceError>() {
+            error.hint()
+        } else {
+            None
+        }
+    })
 }
 
 /// 1 for bad input or a failed package build, 2 when kiln itself broke.

@@ -26,7 +26,12 @@ pub fn run(settings: &Settings, command: RecipeCommand) -> anyhow::Result<ExitCo
     match loaded {
         Ok(recipes) => {
             for recipe in &recipes {
-                println!("ok  {:<16} {:<12} {}", recipe.package.name, recipe.package.version, source_kind(recipe));
+                println!(
+                    "ok  {:<16} {:<12} {}",
+                    recipe.package.name,
+                    recipe.package.version,
+                    source_kind(recipe)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -43,7 +48,10 @@ pub fn report(errors: Vec<RecipeError>) {
     for error in errors {
         eprintln!("{:?}", miette::Report::new(error));
     }
-    eprintln!("error: {count} recipe error{}", if count == 1 { "" } else { "s" });
+    eprintln!(
+        "error: {count} recipe error{}",
+        if count == 1 { "" } else { "s" }
+    );
 }
 
 /// Every recipe, or an error after reporting each invalid one.
@@ -58,7 +66,9 @@ fn source_kind(recipe: &Recipe) -> String {
     match &recipe.source.spec {
         SourceSpec::Url { url, .. } => format!("url {url}"),
         SourceSpec::Pypi { name, version, .. } => format!("pypi {name}=={version}"),
-        SourceSpec::Debian { package, version, .. } => format!("debian {package} {version}"),
+        SourceSpec::Debian {
+            package, version, ..
+        } => format!("debian {package} {version}"),
         SourceSpec::Path { path } => format!("path {}", path.display()),
     }
 }

@@ -38,7 +38,10 @@ pub fn run(settings: &Settings, args: ToolchainArgs) -> anyhow::Result<ExitCode>
             let started = Instant::now();
             let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
                 .context("cannot install the toolchain root")?;
-            eprintln!("kiln: toolchain ready in {:.1} s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "kiln: toolchain ready in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
             print_toolchain(&toolchain, &pin);
             Ok(ExitCode::SUCCESS)
         }
@@ -59,7 +62,11 @@ pub fn run(settings: &Settings, args: ToolchainArgs) -> anyhow::Result<ExitCode>
 fn terminal_env() -> Vec<(String, String)> {
     ["TERM", "COLUMNS", "LINES"]
         .iter()
-        .filter_map(|name| std::env::var(name).ok().map(|value| (name.to_string(), value)))
+        .filter_map(|name| {
+            std::env::var(name)
+                .ok()
+                .map(|value| (name.to_string(), value))
+        })
         .collect()
 }
 
@@ -80,12 +87,18 @@ fn show(settings: &Settings, pin: &Pin) -> anyhow::Result<ExitCode> {
 }
 
 fn print_toolchain(toolchain: &Toolchain, pin: &Pin) {
-    let root = toolchain.root.as_deref().map_or("(system)".into(), |root| root.display().to_string());
+    let root = toolchain
+        .root
+        .as_deref()
+        .map_or("(system)".into(), |root| root.display().to_string());
     println!("root:    {root}");
     println!("id:      {}", toolchain.id.short(16));
     println!("pin:     {}", pin.path.display());
     for package in pin.expect.keys() {
-        let version = toolchain.packages.get(package).map_or("(missing)", String::as_str);
+        let version = toolchain
+            .packages
+            .get(package)
+            .map_or("(missing)", String::as_str);
         println!("{package:<12} {version}");
     }
     let mismatches = toolchain.mismatches(pin);

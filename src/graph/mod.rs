@@ -13,7 +13,10 @@ use crate::recipe::Recipe;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GraphError {
     #[error("no recipe named `{name}`{}", required_by.as_ref().map(|by| format!(" (required by `{by}`)")).unwrap_or_default())]
-    Unknown { name: String, required_by: Option<String> },
+    Unknown {
+        name: String,
+        required_by: Option<String>,
+    },
     #[error("dependency cycle: {}", chain.join(" → "))]
     Cycle { chain: Vec<String> },
     #[error("nothing selected by: {}", patterns.join(" "))]
@@ -27,7 +30,12 @@ pub struct Graph<'a> {
 
 impl<'a> Graph<'a> {
     pub fn new(recipes: &'a [Recipe]) -> Self {
-        Self { recipes: recipes.iter().map(|recipe| (recipe.package.name.as_str(), recipe)).collect() }
+        Self {
+            recipes: recipes
+                .iter()
+                .map(|recipe| (recipe.package.name.as_str(), recipe))
+                .collect(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<&'a Recipe> {
@@ -36,8 +44,16 @@ impl<'a> Graph<'a> {
 
     /// Recipes a build of `name` needs first: host and run requirements.
     pub fn dependencies(&self, name: &str) -> Vec<&'a str> {
-        let Some(recipe) = self.get(name) else { return Vec::new() };
-        let mut names: Vec<&str> = recipe.requirements.host.iter().chain(&recipe.requirements.run).map(String::as_str).collect();
+        let Some(recipe) = self.get(name) else {
+            return Vec::new();
+        };
+        let mut names: Vec<&str> = recipe
+            .requirements
+            .host
+            .iter()
+            .chain(&recipe.requirements.run)
+            .map(String::as_str)
+            .collect();
         names.sort();
         names.dedup();
         names
@@ -51,7 +67,12 @@ impl<'a> Graph<'a> {
             if pattern == "*" {
                 chosen.extend(self.recipes.keys().copied());
             } else if let Some(tag) = pattern.strip_prefix("tag:") {
-                chosen.extend(self.recipes.iter().filter(|(_, r)| r.package.tags.iter().any(|t| t == tag)).map(|(name, _)| *name));
+                chosen.extend(
+                    self.recipes
+                        .iter()
+                        .filter(|(_, r)| r.package.tags.iter().any(|t| t == tag))
+                        .map(|(name, _)| *name),
+                );
             } else if let Some(name) = pattern.strip_prefix('!') {
                 excluded.insert(self.known(name, None)?);
             } else {
@@ -60,16 +81,21 @@ impl<'a> Graph<'a> {
         }
         chosen.retain(|name| !excluded.contains(name));
         if chosen.is_empty() {
-            return Err(GraphError::Empty { patterns: patterns.to_vec() });
+            return Err(GraphError::Empty {
+                patterns: patterns.to_vec(),
+            });
         }
         Ok(chosen)
     }
 
     fn known(&self, name: &str, required_by: Option<&str>) -> Result<&'a str, GraphError> {
-        self.recipes.get_key_value(name).map(|(name, _)| *name).ok_or_else(|| GraphError::Unknown {
-            name: name.to_string(),
-            required_by: required_by.map(str::to_string),
-        })
+        self.recipes
+            .get_key_value(name)
+            .map(|(name, _)| *name)
+            .ok_or_else(|| GraphError::Unknown {
+                name: name.to_string(),
+                required_by: required_by.map(str::to_string),
+            })
     }
 
     /// `roots` and everything they need, in an order where each recipe follows its
@@ -95,7 +121,8 @@ impl<'a> Graph<'a> {
                 Some(Mark::Done) => return Ok(()),
                 Some(Mark::Visiting) => {
                     let start = path.iter().position(|n| *n == name).unwrap_or(0);
-                    let mut chain: Vec<String> = path[start..].iter().map(|n| n.to_string()).collect();
+                    let mut chain: Vec<String> =
+                        path[start..].iter().map(|n| n.to_string()).collect();
                     chain.push(name.to_string());
                     return Err(GraphError::Cycle { chain });
                 }
@@ -129,10 +156,22 @@ mod tests {
         Recipe {
             path: format!("/r/{name}/recipe.toml").into(),
             dir: format!("/r/{name}").into(),
-            package: Package { name: name.into(), version: "1".into(), top_level: vec![], tags: tags.iter().map(|t| t.to_string()).collect() },
-            source: Source { spec: SourceSpec::Path { path: "/r".into() }, patches: vec![], extras: vec![] },
+            package: Package {
+                name: name.into(),
+                version: "1".into(),
+                top_level: vec![],
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+            },
+            source: Source {
+                spec: SourceSpec::Path { path: "/r".into() },
+                patches: vec![],
+                extras: vec![],
+            },
             build: Default::default(),
-            requirements: Requirements { host: host.iter().map(|h| h.to_string()).collect(), ..Default::default() },
+            requirements: Requirements {
+                host: host.iter().map(|h| h.to_string()).collect(),
+                ..Default::default()
+            },
             test: Default::default(),
             about: Default::default(),
         }
@@ -148,26 +187,55 @@ mod tests {
 
     #[test]
     fn diamond_builds_dependencies_first() {
-        let recipes = [recipe("top", &["left", "right"], &[]), recipe("left", &["base"], &[]), recipe("right", &["base"], &[]), recipe("base", &[], &[])];
+        let recipes = [
+            recipe("top", &["left", "right"], &[]),
+            recipe("left", &["base"], &[]),
+            recipe("right", &["base"], &[]),
+            recipe("base", &[], &[]),
+        ];
         let graph = Graph::new(&recipes);
-        let order = graph.build_order(&graph.select(&patterns(&["top"])).unwrap()).unwrap();
+        let order = graph
+            .build_order(&graph.select(&patterns(&["top"])).unwrap())
+            .unwrap();
         assert_eq!(names(&order), ["base", "left", "right", "top"]);
     }
 
     #[test]
     fn selection_by_tag_star_and_exclusion() {
-        let recipes = [recipe("a", &[], &["core"]), recipe("b", &[], &[]), recipe("c", &[], &["core"])];
+        let recipes = [
+            recipe("a", &[], &["core"]),
+            recipe("b", &[], &[]),
+            recipe("c", &[], &["core"]),
+        ];
         let graph = Graph::new(&recipes);
-        assert_eq!(graph.select(&patterns(&["tag:core"])).unwrap(), BTreeSet::from(["a", "c"]));
-        assert_eq!(graph.select(&patterns(&["*", "!c"])).unwrap(), BTreeSet::from(["a", "b"]));
-        assert_eq!(graph.select(&patterns(&["nope"])), Err(GraphError::Unknown { name: "nope".into(), required_by: None }));
+        assert_eq!(
+            graph.select(&patterns(&["tag:core"])).unwrap(),
+            BTreeSet::from(["a", "c"])
+        );
+        assert_eq!(
+            graph.select(&patterns(&["*", "!c"])).unwrap(),
+            BTreeSet::from(["a", "b"])
+        );
+        assert_eq!(
+            graph.select(&patterns(&["nope"])),
+            Err(GraphError::Unknown {
+                name: "nope".into(),
+                required_by: None
+            })
+        );
     }
 
     #[test]
     fn cycle_is_reported_with_its_chain() {
-        let recipes = [recipe("a", &["b"], &[]), recipe("b", &["c"], &[]), recipe("c", &["a"], &[])];
+        let recipes = [
+            recipe("a", &["b"], &[]),
+            recipe("b", &["c"], &[]),
+            recipe("c", &["a"], &[]),
+        ];
         let graph = Graph::new(&recipes);
-        let error = graph.build_order(&graph.select(&patterns(&["a"])).unwrap()).unwrap_err();
+        let error = graph
+            .build_order(&graph.select(&patterns(&["a"])).unwrap())
+            .unwrap_err();
         assert_eq!(error.to_string(), "dependency cycle: a → b → c → a");
     }
 
@@ -175,7 +243,12 @@ mod tests {
     fn unknown_dependency_names_who_needs_it() {
         let recipes = [recipe("a", &["ghost"], &[])];
         let graph = Graph::new(&recipes);
-        let error = graph.build_order(&graph.select(&patterns(&["a"])).unwrap()).unwrap_err();
-        assert_eq!(error.to_string(), "no recipe named `ghost` (required by `a`)");
+        let error = graph
+            .build_order(&graph.select(&patterns(&["a"])).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no recipe named `ghost` (required by `a`)"
+        );
     }
 }

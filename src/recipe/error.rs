@@ -483,39 +483,39 @@ fn split_expected(message: &str) -> (&str, Option<&str>) {
 /// Rewrites serde's wording (written for Rust types) in TOML's terms, and picks a help;
 /// `written` is the text of the offending key or value in the file.
 fn problem_from_serde(message: &str, written: &str) -> (Problem, Option<String>) {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((key, expected)) = rest.split_once('`') {
-            let expected: Vec<String> = expected
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .map(str::to_string)
-                .collect();
-            let suggestion = close_matches(key, expected.iter().map(String::as_str))
-                .first()
-                .map(|closest| format!("did you mean `{closest}`? "))
-                .unwrap_or_default();
-            let expected_word = if suggestion.is_empty() {
-                "expected"
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((key, expected)) = rest.split_once('`')
+    {
+        let expected: Vec<String> = expected
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        let suggestion = close_matches(key, expected.iter().map(String::as_str))
+            .first()
+            .map(|closest| format!("did you mean `{closest}`? "))
+            .unwrap_or_default();
+        let expected_word = if suggestion.is_empty() {
+            "expected"
+        } else {
+            "Expected"
+        };
+        let help = format!(
+            "{suggestion}{expected_word} {}",
+            if expected.len() == 1 {
+                backticked_list(&expected, "or")
             } else {
-                "Expected"
-            };
-            let help = format!(
-                "{suggestion}{expected_word} {}",
-                if expected.len() == 1 {
-                    backticked_list(&expected, "or")
-                } else {
-                    format!("one of {}", backticked_list(&expected, "or"))
-                }
-            );
-            return (
-                Problem::UnknownKey {
-                    key: key.to_string(),
-                    expected,
-                },
-                Some(help),
-            );
-        }
+                format!("one of {}", backticked_list(&expected, "or"))
+            }
+        );
+        return (
+            Problem::UnknownKey {
+                key: key.to_string(),
+                expected,
+            },
+            Some(help),
+        );
     }
     for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
         let parts = message

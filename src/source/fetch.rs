@@ -138,11 +138,16 @@ impl SourceCache {
     /// Creates the bucket and its `CACHEDIR.TAG`.
     fn init(&self) -> Result<(), SourceError> {
         let tag = self.dir.join("CACHEDIR.TAG");
-        if !tag.is_file() {
-            crate::fs::write_atomic(&tag, CACHEDIR_TAG)
-                .map_err(|source| SourceError::Write { path: tag, source })?;
+        if tag.is_file() {
+            return Ok(());
         }
-        Ok(())
+        let write_error = |source| SourceError::Write {
+            path: tag.clone(),
+            source,
+        };
+        crate::fs::write_atomic(&tag, CACHEDIR_TAG).map_err(write_error)?;
+        // The temporary file it was written through is private (0600); the tag is not.
+        fs_err::set_permissions(&tag, std::fs::Permissions::from_mode(0o644)).map_err(write_error)
     }
 
     /// Takes the entry's file lock; it is released when the returned file is dropped.
@@ -262,9 +267,12 @@ pub(super) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path) -> Result
     };
     let mut out = fs_err::File::create(dest).map_err(write_error)?;
     if let Some(path) = file_url_path(url) {
-        let mut input =
-            fs_err::File::open(&path).map_err(|source| SourceError::Read { path, source })?;
-        io::copy(&mut input, &mut out).map_err(write_error)?;
+        let read_error = |source| SourceError::Read {
+            path: path.clone(),
+            source,
+        };
+        let mut input = fs_err::File::open(&path).map_err(read_error)?;
+        copy_stream(&mut input, &mut out, read_error, write_error)?;
     } else if url.starts_with("https://") || url.starts_with("http://") {
         tracing::debug!(url, "downloading");
         let response = agent
@@ -278,7 +286,11 @@ pub(super) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path) -> Result
                 source: Box::new(source),
             })?;
         let mut body = response.into_body().into_reader();
-        copy_body(&mut body, &mut out, url, dest)?;
+        let body_error = |source| SourceError::HttpBody {
+            url: url.to_string(),
+            source,
+        };
+        copy_stream(&mut body, &mut out, body_error, write_error)?;
     } else {
         return Err(SourceError::UnsupportedUrl {
             url: url.to_string(),
@@ -287,31 +299,23 @@ pub(super) fn download_to(agent: &ureq::Agent, url: &str, dest: &Path) -> Result
     out.flush().map_err(write_error)
 }
 
-/// Copies a response body, telling a broken connection from a failed write.
-fn copy_body(
-    body: &mut dyn Read,
+/// Copies `input` to `out`, telling a failed read (a broken connection, a folder named as a
+/// file) from a failed write.
+fn copy_stream(
+    input: &mut dyn Read,
     out: &mut dyn Write,
-    url: &str,
-    dest: &Path,
+    read_error: impl Fn(io::Error) -> SourceError,
+    write_error: impl Fn(io::Error) -> SourceError,
 ) -> Result<(), SourceError> {
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
-        let read = match body.read(&mut buffer) {
+        let read = match input.read(&mut buffer) {
             Ok(0) => return Ok(()),
             Ok(read) => read,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => {
-                return Err(SourceError::HttpBody {
-                    url: url.to_string(),
-                    source,
-                });
-            }
+            Err(source) => return Err(read_error(source)),
         };
-        out.write_all(&buffer[..read])
-            .map_err(|source| SourceError::Write {
-                path: dest.to_path_buf(),
-                source,
-            })?;
+        out.write_all(&buffer[..read]).map_err(&write_error)?;
     }
 }
 
@@ -333,13 +337,15 @@ fn percent_decode(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
-        if bytes[index] == b'%'
-            && let Some(byte) = bytes.get(index + 1..index + 3).and_then(|hex| {
+        let escaped = match bytes[index] {
+            b'%' => bytes.get(index + 1..index + 3).and_then(|hex| {
                 std::str::from_utf8(hex)
                     .ok()
                     .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            })
-        {
+            }),
+            _ => None,
+        };
+        if let Some(byte) = escaped {
             out.push(byte);
             index += 3;
             continue;
@@ -400,9 +406,7 @@ fn fetch_pypi(
     let agent = http_agent(ctx.settings)?;
     let index = pypi::index_url(ctx)?;
     let sdist = pypi::find_sdist(&agent, &index, name, version)?;
-    if let Some(listed) = sdist.sha256
-        && listed != *expected
-    {
+    if let Some(listed) = sdist.sha256.filter(|listed| listed != expected) {
         return Err(SourceError::IndexHashMismatch {
             origin: Box::new(Origin::Pypi {
                 name: name.to_string(),

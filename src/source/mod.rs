@@ -280,7 +280,7 @@ impl SourceError {
     }
 }
 
-/// `:` and one backticked name per line, or nothing for an empty list.
+/// `; found: ` and the names, backticked and comma-separated, or `; found none`.
 fn list_found(found: &[String]) -> String {
     if found.is_empty() {
         "; found none".to_string()

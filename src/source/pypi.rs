@@ -278,9 +278,8 @@ pub(super) fn parse_json_page(body: &str, page_url: &str) -> Result<Vec<IndexFil
         url: page_url.to_string(),
         source,
     })?;
-    if let Some(version) = page.meta.and_then(|meta| meta.api_version)
-        && version.split('.').next() != Some("1")
-    {
+    let version = page.meta.and_then(|meta| meta.api_version);
+    if let Some(version) = version.filter(|version| version.split('.').next() != Some("1")) {
         return Err(SourceError::IndexApiVersion {
             url: page_url.to_string(),
             version,

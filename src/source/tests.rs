@@ -471,3 +471,49 @@ fn refused_archives_surface_as_extract_errors() {
     );
     assert!(!env.path("evil").exists() && !env.path("work/src").exists());
 }
+
+#[test]
+fn concurrent_fetches_of_one_source_all_succeed() {
+    let env = Env::new();
+    let bytes = sdist("demo-1.0", &[("big", &"x".repeat(1 << 20))]);
+    let archive = env.path("demo-1.0.tar.gz");
+    fs_err::write(&archive, &bytes).unwrap();
+    let sha256 = Sha256::of_bytes(&bytes);
+    let spec = SourceSpec::Url {
+        url: file_url(&archive),
+        sha256,
+    };
+    let results: Vec<Fetched> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| fetch(&spec, &env.ctx()).unwrap()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    assert!(results.iter().all(|fetched| fetched.sha256 == sha256));
+    assert!(results.iter().filter(|fetched| !fetched.from_cache).count() <= 1);
+    assert_eq!(env.cache_entries(), [sha256.to_string()]);
+    assert_eq!(fs_err::read(&results[0].path).unwrap(), bytes);
+}
+
+#[test]
+fn cache_tag_is_written_once_and_readable() {
+    let env = Env::new();
+    let archive = env.path("a.tar.gz");
+    let bytes = sdist("a", &[("f", "x")]);
+    fs_err::write(&archive, &bytes).unwrap();
+    let spec = SourceSpec::Url {
+        url: file_url(&archive),
+        sha256: Sha256::of_bytes(&bytes),
+    };
+    fetch(&spec, &env.ctx()).unwrap();
+    let tag = env.settings.sources_dir().join("CACHEDIR.TAG");
+    let text = fs_err::read_to_string(&tag).unwrap();
+    assert!(text.starts_with("Signature: 8a477f597d28d172789f06886806bc55"));
+    assert_eq!(
+        fs_err::metadata(&tag).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}

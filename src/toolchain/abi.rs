@@ -58,8 +58,14 @@ pub enum AbiError {
 
 impl Abi {
     pub fn load(path: &Path) -> Result<Self, AbiError> {
-        let text = fs_err::read_to_string(path).map_err(|source| AbiError::Read { path: path.to_path_buf(), source })?;
-        let file: AbiFile = toml::from_str(&text).map_err(|source| AbiError::Parse { path: path.to_path_buf(), source })?;
+        let text = fs_err::read_to_string(path).map_err(|source| AbiError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: AbiFile = toml::from_str(&text).map_err(|source| AbiError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Abi { text, ..file.abi })
     }
 

@@ -52,15 +52,25 @@ pub struct Toolchain {
 /// One way the installed toolchain differs from the pin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mismatch {
-    Missing { package: String },
-    Version { package: String, expected: String, actual: String },
+    Missing {
+        package: String,
+    },
+    Version {
+        package: String,
+        expected: String,
+        actual: String,
+    },
 }
 
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Mismatch::Missing { package } => write!(f, "`{package}` is not installed"),
-            Mismatch::Version { package, expected, actual } => {
+            Mismatch::Version {
+                package,
+                expected,
+                actual,
+            } => {
                 write!(f, "`{package}` is {actual}, expected {expected}*")
             }
         }
@@ -89,7 +99,10 @@ impl Toolchain {
             ("PATH".to_string(), ROOT_PATH.to_string()),
             ("HOME".to_string(), "/root".to_string()),
             ("LANG".to_string(), "C.UTF-8".to_string()),
-            ("SOURCE_DATE_EPOCH".to_string(), settings.source_date_epoch.to_string()),
+            (
+                "SOURCE_DATE_EPOCH".to_string(),
+                settings.source_date_epoch.to_string(),
+            ),
             ("SSL_CERT_FILE".to_string(), ROOT_CA_BUNDLE.to_string()),
             ("PIP_DISABLE_PIP_VERSION_CHECK".to_string(), "1".to_string()),
         ];
@@ -97,7 +110,14 @@ impl Toolchain {
             base_env.push(("PIP_INDEX_URL".to_string(), index.clone()));
         }
         base_env.extend(settings.proxy_env.iter().cloned());
-        Self { mode, root, id, packages, binds, base_env }
+        Self {
+            mode,
+            root,
+            id,
+            packages,
+            binds,
+            base_env,
+        }
     }
 
     /// Checks the installed versions against the pin's `[expect]` table and package list.
@@ -108,14 +128,16 @@ impl Toolchain {
         }
         for package in &pin.root.packages {
             if !self.packages.contains_key(package) {
-                problems.push(Mismatch::Missing { package: package.clone() });
+                problems.push(Mismatch::Missing {
+                    package: package.clone(),
+                });
             }
         }
         for (package, expected) in &pin.expect {
             match self.packages.get(package) {
-                None if !pin.root.packages.contains(package) => {
-                    problems.push(Mismatch::Missing { package: package.clone() })
-                }
+                None if !pin.root.packages.contains(package) => problems.push(Mismatch::Missing {
+                    package: package.clone(),
+                }),
                 None => {}
                 Some(actual) if !actual.starts_with(expected.as_str()) => {
                     problems.push(Mismatch::Version {
@@ -145,13 +167,25 @@ impl Toolchain {
         let Some(root) = &self.root else {
             let (program, args) = argv.split_first().expect("a command has a program");
             let mut command = Command::new(program);
-            command.args(args).current_dir(workdir).envs(variables.iter().filter(|(k, _)| **k != "PATH" && **k != "HOME"));
+            command.args(args).current_dir(workdir).envs(
+                variables
+                    .iter()
+                    .filter(|(k, _)| **k != "PATH" && **k != "HOME"),
+            );
             die_with_parent(&mut command);
             return command;
         };
         let mut command = Command::new("unshare");
         command
-            .args(["--mount", "--propagation", "private", "--kill-child", "--", "/bin/sh", "-c"])
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "--kill-child",
+                "--",
+                "/bin/sh",
+                "-c",
+            ])
             .arg(SETUP_SCRIPT)
             .arg("kiln-root")
             .arg(root)
@@ -164,7 +198,9 @@ impl Toolchain {
             command.arg(format!("{key}={value}"));
         }
         command.args(argv);
-        command.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        command
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         die_with_parent(&mut command);
         command
     }

@@ -92,9 +92,15 @@ mod tests {
     fn unknown_keys_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("toolchain.toml");
-        fs_err::write(&path, "[root]\nsuite='x'\nvariant='y'\npackages=[]\nsweet=1\n").unwrap();
+        fs_err::write(
+            &path,
+            "[root]\nsuite='x'\nvariant='y'\npackages=[]\nsweet=1\n",
+        )
+        .unwrap();
         let error = Pin::load(&path).unwrap_err();
-        let PinError::Parse { source, .. } = error else { panic!() };
+        let PinError::Parse { source, .. } = error else {
+            panic!()
+        };
         assert!(source.to_string().contains("sweet"), "{source}");
     }
 }

@@ -18,7 +18,6 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 use super::{Pin, ROOT_CA_BUNDLE, Toolchain, mirror};
 use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
@@ -32,7 +31,9 @@ pub enum ToolchainError {
     NotInstalled { path: PathBuf },
     #[error("installing a toolchain root needs root privileges (debootstrap, chroot, mounts)")]
     NotRoot,
-    #[error("installing a toolchain root needs a Debian-like host with `apt-get` and `/etc/debian_version`")]
+    #[error(
+        "installing a toolchain root needs a Debian-like host with `apt-get` and `/etc/debian_version`"
+    )]
     NotDebian,
     #[error("no Debian mirror found in the host's apt sources (`/etc/apt/sources.list*`)")]
     NoMirror,
@@ -70,7 +71,10 @@ impl ToolchainError {
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ToolchainError + '_ {
-    move |source| ToolchainError::Write { path: path.to_path_buf(), source }
+    move |source| ToolchainError::Write {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The folder a root made from `pin` lives in.
@@ -87,9 +91,16 @@ pub fn locate(settings: &Settings, pin: &Pin) -> Result<Toolchain, ToolchainErro
             let text = match fs_err::read_to_string(&lock_path) {
                 Ok(text) => text,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(ToolchainError::NotInstalled { path: home.join("root") });
+                    return Err(ToolchainError::NotInstalled {
+                        path: home.join("root"),
+                    });
                 }
-                Err(source) => return Err(ToolchainError::Read { path: lock_path, source }),
+                Err(source) => {
+                    return Err(ToolchainError::Read {
+                        path: lock_path,
+                        source,
+                    });
+                }
             };
             Ok(Toolchain::new(
                 settings,
@@ -109,8 +120,15 @@ fn locate_system(settings: &Settings, pin: &Pin) -> Result<Toolchain, ToolchainE
     let output = Command::new(&emcc)
         .arg("--version")
         .output()
-        .map_err(|source| ToolchainError::Read { path: emcc.clone(), source })?;
-    let first_line = String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or("").to_string();
+        .map_err(|source| ToolchainError::Read {
+            path: emcc.clone(),
+            source,
+        })?;
+    let first_line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
     let actual = first_line
         .split_whitespace()
         .find(|word| word.chars().next().is_some_and(|c| c.is_ascii_digit()))
@@ -122,12 +140,22 @@ fn locate_system(settings: &Settings, pin: &Pin) -> Result<Toolchain, ToolchainE
     }
     let packages = BTreeMap::from([("emscripten".to_string(), actual)]);
     let id = Sha256::of_bytes(format!("system\n{}", render_lock("system", &packages)).as_bytes());
-    Ok(Toolchain::new(settings, ToolchainMode::System, None, packages, id))
+    Ok(Toolchain::new(
+        settings,
+        ToolchainMode::System,
+        None,
+        packages,
+        id,
+    ))
 }
 
 /// Installs the root for `pin` unless it is already there; returns it either way.
 /// `status` receives one line per step, for the user.
-pub fn install(settings: &Settings, pin: &Pin, status: &dyn Fn(&str)) -> Result<Toolchain, ToolchainError> {
+pub fn install(
+    settings: &Settings,
+    pin: &Pin,
+    status: &dyn Fn(&str),
+) -> Result<Toolchain, ToolchainError> {
     if let Ok(toolchain) = locate(settings, pin) {
         return Ok(toolchain);
     }
@@ -152,7 +180,9 @@ pub fn install(settings: &Settings, pin: &Pin, status: &dyn Fn(&str)) -> Result<
     ensure_host_tool("debootstrap", "debootstrap", &log, status)?;
     let mirror = match &settings.debian_mirror {
         Some(mirror) => mirror.clone(),
-        None => mirror::host_debian_mirror(Path::new("/etc/apt")).ok_or(ToolchainError::NoMirror)?,
+        None => {
+            mirror::host_debian_mirror(Path::new("/etc/apt")).ok_or(ToolchainError::NoMirror)?
+        }
     };
 
     let temporary = toolchains.join(format!(".tmp-{name}-{}", std::process::id()));
@@ -178,13 +208,20 @@ pub fn install(settings: &Settings, pin: &Pin, status: &dyn Fn(&str)) -> Result<
 
     status("configuring the root (CA bundle, source packages)");
     configure_root(settings, &root, &mirror, &pin.root.suite)?;
-    let provisional = Toolchain::new(settings, ToolchainMode::Root, Some(root.clone()), BTreeMap::new(), Sha256::of_bytes(b""));
+    let provisional = Toolchain::new(
+        settings,
+        ToolchainMode::Root,
+        Some(root.clone()),
+        BTreeMap::new(),
+        Sha256::of_bytes(b""),
+    );
     run_in(&provisional, &["apt-get", "update"], &log)?;
 
     let versions = installed_versions(&provisional, &log)?;
     let lock_text = render_lock(&pin.root.suite, &versions);
     let lock_file_path = temporary.join(LOCK_FILE);
-    crate::fs::write_atomic(&lock_file_path, lock_text.as_bytes()).map_err(write_error(&lock_file_path))?;
+    crate::fs::write_atomic(&lock_file_path, lock_text.as_bytes())
+        .map_err(write_error(&lock_file_path))?;
 
     let home = root_home(settings, pin);
     crate::fs::rename_dir_into_place(&temporary, &home).map_err(write_error(&home))?;
@@ -203,13 +240,23 @@ fn check_host() -> Result<(), ToolchainError> {
 }
 
 /// Installs a host package with apt when `program` is missing.
-fn ensure_host_tool(program: &str, package: &str, log: &Path, status: &dyn Fn(&str)) -> Result<(), ToolchainError> {
+fn ensure_host_tool(
+    program: &str,
+    package: &str,
+    log: &Path,
+    status: &dyn Fn(&str),
+) -> Result<(), ToolchainError> {
     if which::which(program).is_ok() {
         return Ok(());
     }
     status(&format!("installing `{package}` on the host with apt-get"));
     let apt = |args: &[&str]| {
-        run::run_logged(Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive"), log)
+        run::run_logged(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            log,
+        )
     };
     if apt(&["install", "-y", "--no-install-recommends", package]).is_err() {
         apt(&["update"])?;
@@ -220,7 +267,10 @@ fn ensure_host_tool(program: &str, package: &str, log: &Path, status: &dyn Fn(&s
 
 /// Interrupted installs leave `.tmp-*` folders; with the install lock held none is live.
 fn remove_stale_installs(toolchains: &Path) -> Result<(), ToolchainError> {
-    let entries = fs_err::read_dir(toolchains).map_err(|source| ToolchainError::Read { path: toolchains.to_path_buf(), source })?;
+    let entries = fs_err::read_dir(toolchains).map_err(|source| ToolchainError::Read {
+        path: toolchains.to_path_buf(),
+        source,
+    })?;
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with(".tmp-") {
             let path = entry.path();
@@ -232,13 +282,19 @@ fn remove_stale_installs(toolchains: &Path) -> Result<(), ToolchainError> {
 }
 
 /// Trust the host's CAs and give apt a `deb-src` line for the root's own suite.
-fn configure_root(settings: &Settings, root: &Path, mirror: &str, suite: &str) -> Result<(), ToolchainError> {
+fn configure_root(
+    settings: &Settings,
+    root: &Path,
+    mirror: &str,
+    suite: &str,
+) -> Result<(), ToolchainError> {
     if let Some(bundle) = &settings.ca_bundle {
         let target = root.join(ROOT_CA_BUNDLE.trim_start_matches('/'));
         fs_err::copy(bundle, &target).map_err(write_error(&target))?;
     }
     let sources = root.join("etc/apt/sources.list.d/kiln-sources.list");
-    let text = format!("# Written by kiln: sources for `apt-get source`\ndeb-src {mirror} {suite} main\n");
+    let text =
+        format!("# Written by kiln: sources for `apt-get source`\ndeb-src {mirror} {suite} main\n");
     crate::fs::write_atomic(&sources, text.as_bytes()).map_err(write_error(&sources))?;
     Ok(())
 }
@@ -251,22 +307,32 @@ fn run_in(toolchain: &Toolchain, argv: &[&str], log: &Path) -> Result<(), Toolch
 }
 
 /// Exact versions of every package in the root, from its dpkg database.
-fn installed_versions(toolchain: &Toolchain, log: &Path) -> Result<BTreeMap<String, String>, ToolchainError> {
+fn installed_versions(
+    toolchain: &Toolchain,
+    log: &Path,
+) -> Result<BTreeMap<String, String>, ToolchainError> {
     let argv = ["dpkg-query", "-W", "-f", "${Package}\t${Version}\n"].map(OsString::from);
     let output = toolchain
         .command(&argv, Path::new("/"), &[])
         .output()
-        .map_err(|source| ToolchainError::Read { path: log.to_path_buf(), source })?;
+        .map_err(|source| ToolchainError::Read {
+            path: log.to_path_buf(),
+            source,
+        })?;
     if !output.status.success() {
         let message = String::from_utf8_lossy(&output.stderr).into_owned();
-        return Err(ToolchainError::Read { path: log.to_path_buf(), source: std::io::Error::other(message) });
+        return Err(ToolchainError::Read {
+            path: log.to_path_buf(),
+            source: std::io::Error::other(message),
+        });
     }
     Ok(parse_lock(&String::from_utf8_lossy(&output.stdout)))
 }
 
 /// The lock file: a comment, the suite, then `package<TAB>version` lines, sorted.
 fn render_lock(suite: &str, packages: &BTreeMap<String, String>) -> String {
-    let mut text = format!("# kiln toolchain lock: packages installed in the root\nsuite\t{suite}\n");
+    let mut text =
+        format!("# kiln toolchain lock: packages installed in the root\nsuite\t{suite}\n");
     for (package, version) in packages {
         text.push_str(&format!("{package}\t{version}\n"));
     }

@@ -19,14 +19,22 @@ pub fn kiln() -> Command {
 /// Runs a command and returns its output, printing both streams for the test log.
 pub fn run(command: &mut Command) -> Output {
     let output = command.output().expect("the command starts");
-    eprintln!("$ {command:?}\n--- stdout\n{}--- stderr\n{}", text(&output.stdout), text(&output.stderr));
+    eprintln!(
+        "$ {command:?}\n--- stdout\n{}--- stderr\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
     output
 }
 
 /// Runs a command that must succeed; returns its stdout.
 pub fn run_ok(command: &mut Command) -> String {
     let output = run(command);
-    assert!(output.status.success(), "command failed: {command:?}: {}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "command failed: {command:?}: {}",
+        text(&output.stderr)
+    );
     text(&output.stdout)
 }
 

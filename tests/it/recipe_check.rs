@@ -18,7 +18,10 @@ fn bad_recipe_names_file_line_and_field() {
         &dir.join("broken/recipe.toml"),
         "[package]\nname = \"broken\"\nversion = \"1.0\"\n\n[source]\nurl = \"https://example.invalid/x.tar.gz\"\nsha256 = \"abc\"\n",
     );
-    let output = run(kiln().args(["--recipe-dir"]).arg(&dir).args(["recipe", "check"]));
+    let output = run(kiln()
+        .args(["--recipe-dir"])
+        .arg(&dir)
+        .args(["recipe", "check"]));
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(stderr.contains("broken/recipe.toml:7:10"), "{stderr}");

@@ -13,7 +13,11 @@ pub fn runtime_dist() -> PathBuf {
     DIST.get_or_init(|| {
         toolchain();
         let dist = project_dir().join("target/kiln-tests/dist");
-        run_ok(kiln().args(["build-recipes", "cpython", "--install", "--install-dir"]).arg(&dist));
+        run_ok(
+            kiln()
+                .args(["build-recipes", "cpython", "--install", "--install-dir"])
+                .arg(&dist),
+        );
         dist
     })
     .clone()
@@ -21,14 +25,22 @@ pub fn runtime_dist() -> PathBuf {
 
 pub fn python(dist: &std::path::Path) -> Command {
     let mut command = Command::new("node");
-    command.arg(dist.join("python.mjs")).current_dir(project_dir());
+    command
+        .arg(dist.join("python.mjs"))
+        .current_dir(project_dir());
     command
 }
 
 #[test]
 fn boots_and_imports_the_compiled_stdlib_modules() {
     let dist = runtime_dist();
-    for file in ["python.mjs", "python.js", "python.wasm", "python_stdlib.zip", "runtime.json"] {
+    for file in [
+        "python.mjs",
+        "python.js",
+        "python.wasm",
+        "python_stdlib.zip",
+        "runtime.json",
+    ] {
         assert!(dist.join(file).is_file(), "missing {file}");
     }
     let stdout = run_ok(python(&dist).args([
@@ -45,20 +57,40 @@ fn uncaught_exception_exits_nonzero_with_traceback() {
     assert_ne!(output.status.code(), Some(0));
     assert!(text(&output.stdout).contains("before"));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("Traceback (most recent call last)"), "{stderr}");
-    assert!(stderr.contains("ZeroDivisionError: division by zero"), "{stderr}");
+    assert!(
+        stderr.contains("Traceback (most recent call last)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ZeroDivisionError: division by zero"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn behaves_like_python3_for_scripts_modules_and_exit_codes() {
     let dist = runtime_dist();
     let dir = crate::common::scratch("runtime-cli");
-    crate::common::write(&dir.join("script.py"), "import sys\nprint('args', sys.argv[1:])\nsys.exit(7)\n");
+    crate::common::write(
+        &dir.join("script.py"),
+        "import sys\nprint('args', sys.argv[1:])\nsys.exit(7)\n",
+    );
     let output = run(python(&dist).arg(dir.join("script.py")).args(["a", "b c"]));
     assert_eq!(output.status.code(), Some(7));
-    assert!(text(&output.stdout).contains("args ['a', 'b c']"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("args ['a', 'b c']"),
+        "{}",
+        text(&output.stdout)
+    );
 
     crate::common::write(&dir.join("data.json"), "{\"b\": [1, 2], \"a\": null}");
-    let stdout = run_ok(python(&dist).args(["-m", "json.tool", "--sort-keys", "data.json"]).current_dir(&dir));
-    assert_eq!(stdout, "{\n    \"a\": null,\n    \"b\": [\n        1,\n        2\n    ]\n}\n");
+    let stdout = run_ok(
+        python(&dist)
+            .args(["-m", "json.tool", "--sort-keys", "data.json"])
+            .current_dir(&dir),
+    );
+    assert_eq!(
+        stdout,
+        "{\n    \"a\": null,\n    \"b\": [\n        1,\n        2\n    ]\n}\n"
+    );
 }

@@ -12,7 +12,11 @@ fn emcc_in_the_root_is_the_pinned_version() {
     assert!(stdout.contains("3.1.69"), "{stdout}");
     let show = run_ok(kiln().args(["toolchain", "show"]));
     assert!(show.contains("status:  matches the pin"), "{show}");
-    assert!(show.lines().any(|line| line.starts_with("id:") && line.len() > 20), "{show}");
+    assert!(
+        show.lines()
+            .any(|line| line.starts_with("id:") && line.len() > 20),
+        "{show}"
+    );
 }
 
 /// A MAIN_MODULE that `dlopen`s a SIDE_MODULE, both built by the root's emcc, under Node:
@@ -38,7 +42,12 @@ int main(void) {
     let script = "emcc -O1 -fPIC -sSIDE_MODULE=1 side.c -o side.so \
                   && emcc -O1 -sMAIN_MODULE=2 -sNODERAWFS=1 main.c -o main.js \
                   && node main.js";
-    let stdout = run_ok(kiln().current_dir(&dir).args(["toolchain", "run", "--", "sh", "-c", script]));
+    let stdout =
+        run_ok(
+            kiln()
+                .current_dir(&dir)
+                .args(["toolchain", "run", "--", "sh", "-c", script]),
+        );
     assert!(stdout.contains("answer=42"), "{stdout}");
 }
 
@@ -55,22 +64,34 @@ fn sigkill_leaves_no_process_and_no_mount() {
         .spawn()
         .expect("kiln starts");
     let sleeping = || {
-        let output = Command::new("pgrep").args(["-f", &format!("^sleep {marker}$")]).output().expect("pgrep");
+        let output = Command::new("pgrep")
+            .args(["-f", &format!("^sleep {marker}$")])
+            .output()
+            .expect("pgrep");
         output.status.success()
     };
     let started = Instant::now();
     while !sleeping() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the command never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the command never started"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     child.kill().expect("SIGKILL kiln");
     child.wait().expect("reap kiln");
     let killed = Instant::now();
     while sleeping() {
-        assert!(killed.elapsed() < Duration::from_secs(5), "the command outlived kiln");
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "the command outlived kiln"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
     let root = run_ok(kiln().args(["config", "get", "toolchain_root"]));
-    assert!(!mounts.contains(root.trim()), "a mount under the root is visible on the host");
+    assert!(
+        !mounts.contains(root.trim()),
+        "a mount under the root is visible on the host"
+    );
 }
