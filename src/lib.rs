@@ -12,6 +12,7 @@ pub mod config;
 pub mod fs;
 pub mod graph;
 pub mod hash;
+pub mod progress;
 pub mod recipe;
 pub mod run;
 pub mod source;

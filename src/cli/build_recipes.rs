@@ -1,19 +1,24 @@
 //! `kiln build-recipes PATTERN… [--install]`, with pyodide-build's option names.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
+use serde::Serialize;
 
 use kiln::build::{BuildError, Builder, Outcome};
 use kiln::bundle::{self, BundleOptions};
 use kiln::cache::Artifact;
 use kiln::config::Settings;
 use kiln::graph::Graph;
+use kiln::graph::schedule::{self, TaskOutcome};
 use kiln::hash::Sha256;
+use kiln::progress::{Progress, ProgressMode};
 use kiln::recipe::{BuildKind, Recipe};
 use kiln::toolchain::{self, Abi, Pin};
 
@@ -28,7 +33,7 @@ pub struct BuildRecipesArgs {
     /// Where `--install` puts the distribution
     #[arg(long, default_value = "dist", value_name = "DIR")]
     pub install_dir: PathBuf,
-    /// Jobs for make/ninja inside each build (default: the number of cores)
+    /// How many recipes build at once (default: 1; each build gets cores / N jobs for make)
     #[arg(short = 'j', long = "n-jobs", value_name = "N")]
     pub jobs: Option<usize>,
     /// Rebuild the selected recipes even when the cache has them
@@ -37,93 +42,151 @@ pub struct BuildRecipesArgs {
     /// Keep CPython's `test/` package in `python_stdlib.zip` (to run its test suite)
     #[arg(long)]
     pub keep_stdlib_tests: bool,
+    /// Progress as one JSON object per line on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Plain progress lines even on a terminal
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// One row of the final summary (also written as JSON).
+#[derive(Debug, Serialize)]
+struct Row {
+    recipe: String,
+    version: String,
+    result: &'static str,
+    seconds: Option<f64>,
+    log: Option<PathBuf>,
+    key: Option<String>,
+    because: Option<String>,
+    size_bytes: Option<u64>,
 }
 
 pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
     let pin = Pin::load(&settings.toolchain_pin())?;
     // Like pyodide-build's cross-build environment, the toolchain provisions itself.
     let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
         .context("cannot install the toolchain root")?;
-    let abi_path = settings.project_dir.join("toolchain/abi.toml");
-    let abi = Abi::load(&abi_path)?;
+    let abi = Abi::load(&settings.project_dir.join("toolchain/abi.toml"))?;
     let recipes = super::recipe::load_all(settings)?;
     let graph = Graph::new(&recipes);
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let builder = Builder::new(settings, &toolchain, &abi, jobs);
 
-    let mut keys: BTreeMap<&str, Sha256> = BTreeMap::new();
-    let mut artifacts: BTreeMap<&str, Artifact> = BTreeMap::new();
-    let mut failed: Vec<(String, BuildError)> = Vec::new();
-    let mut skipped: Vec<(String, String)> = Vec::new();
-    let mut rows = Vec::new();
-    'recipes: for recipe in &order {
+    let parallel = args.jobs.unwrap_or(1).max(1);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let builder = Builder::new(settings, &toolchain, &abi, (cores / parallel).max(1));
+
+    // Keys depend only on inputs and dependency keys: compute them all up front.
+    let mut keys: BTreeMap<String, Sha256> = BTreeMap::new();
+    for recipe in &order {
         let name = recipe.package.name.as_str();
-        for dependency in graph.dependencies(name) {
-            if !artifacts.contains_key(dependency) {
-                skipped.push((name.to_string(), dependency.to_string()));
-                continue 'recipes;
-            }
-        }
         let dependency_keys: Vec<(String, Sha256)> = graph
             .dependencies(name)
             .iter()
-            .map(|dep| (dep.to_string(), keys[dep]))
+            .map(|dep| (dep.to_string(), keys[*dep]))
             .collect();
         let key = builder.key(recipe, &dependency_keys)?;
         if args.force_rebuild && selected.contains(name) {
             builder.cache.remove(name, &key)?;
         }
-        keys.insert(name, key);
-        let host: Vec<&Artifact> = host_closure(&graph, name)
-            .iter()
-            .filter_map(|dep| artifacts.get(dep))
-            .collect();
-        eprintln!(
-            "kiln: {name} {}: building (key {})",
-            recipe.package.version,
-            key.short(12)
-        );
-        let started = Instant::now();
-        match builder.build(recipe, &key, &host) {
-            Ok(outcome) => {
-                let state = if matches!(outcome, Outcome::Built(_)) {
+        keys.insert(name.to_string(), key);
+    }
+
+    let mode = if args.json {
+        ProgressMode::Json
+    } else if args.no_progress || !std::io::stderr().is_terminal() {
+        ProgressMode::Lines
+    } else {
+        ProgressMode::Bars
+    };
+    let progress = Progress::new(mode, order.len());
+    let finished: Mutex<BTreeMap<String, Artifact>> = Mutex::new(BTreeMap::new());
+    let previous_seconds = previous_build_seconds(&builder);
+    let cost = |recipe: &Recipe| {
+        previous_seconds
+            .get(&recipe.package.name)
+            .copied()
+            .unwrap_or(30.0)
+    };
+    let outcomes = schedule::run(
+        &graph,
+        &order,
+        parallel,
+        &cost,
+        |recipe, _direct| {
+            let name = recipe.package.name.as_str();
+            let host: Vec<Artifact> = {
+                let finished = finished.lock().expect("not poisoned");
+                host_closure(&graph, name)
+                    .iter()
+                    .filter_map(|dep| finished.get(*dep).cloned())
+                    .collect()
+            };
+            let host: Vec<&Artifact> = host.iter().collect();
+            let outcome = builder.build(recipe, &keys[name], &host)?;
+            finished
+                .lock()
+                .expect("not poisoned")
+                .insert(name.to_string(), outcome.artifact().clone());
+            Ok::<Outcome, BuildError>(outcome)
+        },
+        &progress,
+    );
+    progress.finish();
+
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for recipe in &order {
+        let name = recipe.package.name.clone();
+        let mut row = Row {
+            recipe: name.clone(),
+            version: recipe.package.version.clone(),
+            result: "",
+            seconds: None,
+            log: None,
+            key: keys.get(&name).map(|key| key.to_string()),
+            because: None,
+            size_bytes: None,
+        };
+        match &outcomes[&name] {
+            TaskOutcome::Done { value, elapsed } => {
+                row.result = if matches!(value, Outcome::Built(_)) {
                     "built"
                 } else {
                     "cached"
                 };
-                eprintln!(
-                    "kiln: {name}: {state} in {:.1} s",
-                    started.elapsed().as_secs_f64()
-                );
-                rows.push((
-                    name.to_string(),
-                    state,
-                    started.elapsed().as_secs_f64(),
-                    outcome.artifact().log(),
-                ));
-                artifacts.insert(name, outcome.artifact().clone());
+                row.seconds = Some(elapsed.as_secs_f64());
+                row.log = Some(value.artifact().log());
+                row.size_bytes = Some(super::cache::tree_size(&value.artifact().prefix()));
             }
-            Err(error) => {
-                eprintln!("kiln: {name}: FAILED\n{error}");
-                failed.push((name.to_string(), error));
+            TaskOutcome::Failed { error, elapsed } => {
+                ok = false;
+                row.result = "failed";
+                row.seconds = Some(elapsed.as_secs_f64());
+                row.log = error.log().map(Path::to_path_buf);
+                progress.println(&format!("\nerror: {error}"));
+            }
+            TaskOutcome::Skipped { because } => {
+                ok = false;
+                row.result = "skipped";
+                row.because = Some(because.clone());
             }
         }
+        rows.push(row);
     }
 
-    if args.install {
+    if args.install && ok {
         let install_dir = settings.project_dir.join(&args.install_dir);
         for recipe in &order {
-            if let (BuildKind::Runtime, Some(artifact)) = (
-                recipe.build.kind,
-                artifacts.get(recipe.package.name.as_str()),
-            ) {
+            if let (BuildKind::Runtime, TaskOutcome::Done { value, .. }) =
+                (recipe.build.kind, &outcomes[&recipe.package.name])
+            {
                 install_runtime(
                     recipe,
-                    artifact,
+                    value.artifact(),
                     &install_dir,
                     &abi,
                     &pin,
@@ -134,31 +197,60 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
         }
     }
 
-    eprintln!("\n{:<16} {:<8} {:>9}  log", "recipe", "result", "seconds");
-    for (name, state, seconds, log) in &rows {
-        eprintln!("{name:<16} {state:<8} {seconds:>9.1}  {}", log.display());
+    print_summary(&rows, started.elapsed().as_secs_f64());
+    let summary_path = settings.build_dir().join("build-summary.json");
+    let json = serde_json::to_string_pretty(&rows).expect("summary serialises");
+    kiln::fs::write_atomic(&summary_path, json.as_bytes())
+        .with_context(|| format!("cannot write `{}`", summary_path.display()))?;
+    if !ok && args.install {
+        eprintln!("kiln: nothing installed, because some recipes did not build");
     }
-    for (name, error) in &failed {
-        let log = error
-            .log()
-            .map(|log| log.display().to_string())
-            .unwrap_or_default();
-        eprintln!("{name:<16} {:<8} {:>9}  {log}", "FAILED", "-");
-    }
-    for (name, because) in &skipped {
-        eprintln!(
-            "{name:<16} {:<8} {:>9}  (because `{because}` did not build)",
-            "skipped", "-"
-        );
-    }
-    Ok(if failed.is_empty() && skipped.is_empty() {
+    Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// Every recipe `name` compiles against: host requirements, transitively, in order.
+fn print_summary(rows: &[Row], wall: f64) {
+    eprintln!(
+        "\n{:<16} {:<10} {:<8} {:>9} {:>10}  log",
+        "recipe", "version", "result", "seconds", "size"
+    );
+    for row in rows {
+        let seconds = row.seconds.map_or("-".into(), |s| format!("{s:.1}"));
+        let size = row.size_bytes.map_or("-".into(), super::cache::human_size);
+        let detail = match (&row.because, &row.log) {
+            (Some(because), _) => format!("(because `{because}` did not build)"),
+            (None, Some(log)) => log.display().to_string(),
+            (None, None) => String::new(),
+        };
+        eprintln!(
+            "{:<16} {:<10} {:<8} {seconds:>9} {size:>10}  {detail}",
+            row.recipe, row.version, row.result
+        );
+    }
+    let count = |result: &str| rows.iter().filter(|row| row.result == result).count();
+    eprintln!(
+        "\n{} built, {} cached, {} failed, {} skipped in {wall:.1} s",
+        count("built"),
+        count("cached"),
+        count("failed"),
+        count("skipped")
+    );
+}
+
+/// How long each recipe took the last time it was built (any key), to prioritise.
+fn previous_build_seconds(builder: &Builder) -> BTreeMap<String, f64> {
+    builder
+        .cache
+        .entries()
+        .into_iter()
+        .map(|artifact| (artifact.info.name, artifact.info.build_seconds))
+        .collect()
+}
+
+/// Every recipe `name` compiles against: host requirements, transitively.
 fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
     let mut seen = Vec::new();
     let mut stack: Vec<&str> = graph
@@ -180,7 +272,7 @@ fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
 fn install_runtime(
     recipe: &Recipe,
     artifact: &Artifact,
-    install_dir: &std::path::Path,
+    install_dir: &Path,
     abi: &Abi,
     pin: &Pin,
     settings: &Settings,

@@ -69,7 +69,7 @@ pub fn clean(settings: &Settings, names: Vec<String>) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-fn tree_size(dir: &Path) -> u64 {
+pub fn tree_size(dir: &Path) -> u64 {
     let Ok(entries) = fs_err::read_dir(dir) else {
         return 0;
     };

@@ -6,6 +6,8 @@
 //! requirements (a package cannot be built or loaded without them). Unknown names and cycles
 //! are errors that name the chain.
 
+pub mod schedule;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::recipe::Recipe;
