@@ -25,8 +25,8 @@ pub const LOADER: &str = include_str!("python.mjs");
 pub const STDLIB_DIR: &str = "lib/python3.13";
 
 /// Folders of the stdlib left out of the zip: test suites, GUI toolkits that cannot work
-/// in wasm, installers, and build leftovers. `test` is kept when asked, to run CPython's
-/// own suite.
+/// in wasm, installers, `help()`'s topic texts (0.7 MB for an interactive-help feature), and
+/// build leftovers. `test` is kept when asked, to run CPython's own suite.
 const EXCLUDED_DIRS: &[&str] = &[
     "test",
     "idlelib",
@@ -38,6 +38,9 @@ const EXCLUDED_DIRS: &[&str] = &[
     "lib2to3",
     "pydoc_data",
 ];
+
+/// Top-level stdlib files left out: the turtle graphics module needs tkinter.
+const EXCLUDED_FILES: &[&str] = &["turtle.py"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -158,10 +161,81 @@ fn add_tree(
                 continue;
             }
             add_tree(zip, &path, &format!("{relative}/"), keep_tests)?;
-        } else if !name.ends_with(".pyc") {
+        } else if !name.ends_with(".pyc")
+            && !(prefix.is_empty() && EXCLUDED_FILES.contains(&name.as_str()))
+        {
             let bytes = fs_err::read(&path).map_err(read_error(&path))?;
             zip.add(relative, bytes, false);
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(abi: &Abi, keep_tests: bool) -> BundleOptions<'_> {
+        BundleOptions {
+            abi,
+            python_version: "3.13.5",
+            emscripten_version: "3.1.69",
+            source_date_epoch: 315_532_800,
+            keep_tests,
+        }
+    }
+
+    fn abi() -> Abi {
+        Abi {
+            id: "test".into(),
+            platform: "emscripten_3_1_69_wasm32".into(),
+            cflags: vec![],
+            cxxflags: vec![],
+            ldflags: vec![],
+            main_module_ldflags: vec![],
+            side_module_ldflags: vec![],
+            text: String::new(),
+        }
+    }
+
+    #[test]
+    fn stdlib_zip_leaves_out_tests_gui_and_bytecode_and_is_reproducible() {
+        let dir = tempfile::tempdir().unwrap();
+        let stdlib = dir.path().join("lib/python3.13");
+        for file in [
+            "json/__init__.py",
+            "json/__pycache__/x.pyc",
+            "test/test_json.py",
+            "tkinter/__init__.py",
+            "turtle.py",
+            "os.py",
+            "config-3.13-wasm32-emscripten/Makefile",
+        ] {
+            let path = stdlib.join(file);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, file).unwrap();
+        }
+        let abi = abi();
+        let bytes = stdlib_zip(&stdlib, &options(&abi, false)).unwrap();
+        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(&bytes))
+            .unwrap()
+            .file_names()
+            .map(|name| name.unwrap().to_string())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["json/__init__.py", "os.py"]);
+        assert_eq!(
+            bytes,
+            stdlib_zip(&stdlib, &options(&abi, false)).unwrap(),
+            "byte-identical"
+        );
+        let with_tests = stdlib_zip(&stdlib, &options(&abi, true)).unwrap();
+        let archive = zip::ZipArchive::new(Cursor::new(&with_tests)).unwrap();
+        assert!(
+            archive
+                .file_names()
+                .any(|name| name.unwrap() == "test/test_json.py")
+        );
+    }
 }

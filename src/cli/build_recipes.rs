@@ -250,19 +250,17 @@ fn previous_build_seconds(builder: &Builder) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// Every recipe `name` compiles against: host requirements, transitively.
+/// Every recipe `name` builds against: its dependencies (host, run, and the runtime for
+/// packages), transitively, dependencies first.
 fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
-    let mut seen = Vec::new();
-    let mut stack: Vec<&str> = graph
-        .get(name)
-        .map(|r| r.requirements.host.iter().map(String::as_str).collect())
-        .unwrap_or_default();
+    let mut seen: Vec<&'a str> = Vec::new();
+    let mut stack = graph.dependencies(name);
     while let Some(next) = stack.pop() {
         if let Some(recipe) = graph.get(next)
             && !seen.contains(&recipe.package.name.as_str())
         {
             seen.push(recipe.package.name.as_str());
-            stack.extend(recipe.requirements.host.iter().map(String::as_str));
+            stack.extend(graph.dependencies(next));
         }
     }
     seen.reverse();

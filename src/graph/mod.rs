@@ -10,7 +10,7 @@ pub mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::recipe::Recipe;
+use crate::recipe::{BuildKind, Recipe};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GraphError {
@@ -44,17 +44,34 @@ impl<'a> Graph<'a> {
         self.recipes.get(name).copied()
     }
 
-    /// Recipes a build of `name` needs first: host and run requirements.
+    /// The runtime recipe (type `runtime`), which every package builds against.
+    pub fn runtime(&self) -> Option<&'a Recipe> {
+        self.recipes
+            .values()
+            .copied()
+            .find(|recipe| recipe.build.kind == BuildKind::Runtime)
+    }
+
+    /// Recipes a build of `name` needs first: host and run requirements, and for packages
+    /// the runtime (its headers and sysconfig are the cross-build environment).
     pub fn dependencies(&self, name: &str) -> Vec<&'a str> {
         let Some(recipe) = self.get(name) else {
             return Vec::new();
         };
-        let mut names: Vec<&str> = recipe
-            .requirements
-            .host
-            .iter()
-            .chain(&recipe.requirements.run)
-            .map(String::as_str)
+        let runtime = match (recipe.build.kind, self.runtime()) {
+            (BuildKind::Package, Some(runtime)) => Some(runtime.package.name.as_str()),
+            _ => None,
+        };
+        let mut names: Vec<&str> = runtime
+            .into_iter()
+            .chain(
+                recipe
+                    .requirements
+                    .host
+                    .iter()
+                    .chain(&recipe.requirements.run)
+                    .map(String::as_str),
+            )
             .collect();
         names.sort();
         names.dedup();

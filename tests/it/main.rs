@@ -6,7 +6,9 @@
 //! reuses the root and every cached build, exactly as a user's second run would.
 
 mod common;
+mod cpython_tests;
 mod fetch;
+mod packages;
 mod recipe_check;
 mod runtime;
 mod toolchain;
