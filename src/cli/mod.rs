@@ -8,7 +8,9 @@ mod config;
 #[cfg(test)]
 mod docs;
 mod fetch;
+mod lock;
 mod recipe;
+mod serve;
 mod toolchain;
 
 use std::path::PathBuf;
@@ -57,6 +59,12 @@ pub enum Command {
     Fetch(fetch::FetchArgs),
     /// Build recipes and their dependencies (into the cache; `--install` fills `dist/`)
     BuildRecipes(build_recipes::BuildRecipesArgs),
+    /// Write `pyodide-lock.json` for the wheels in a distribution folder
+    Lock(lock::DistArgs),
+    /// Check a distribution folder against its lockfile (files, sha256, dependencies, RECORDs)
+    Verify(lock::DistArgs),
+    /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
+    Serve(serve::ServeArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
     Clean {
         /// Recipe names (default: all)
@@ -80,6 +88,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recipe(command) => recipe::run(&settings, command),
         Command::Fetch(args) => fetch::run(&settings, args),
         Command::BuildRecipes(args) => build_recipes::run(&settings, args),
+        Command::Lock(args) => lock::lock(&settings, args),
+        Command::Verify(args) => lock::verify(&settings, args),
+        Command::Serve(args) => serve::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),

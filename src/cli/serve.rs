@@ -1,0 +1,34 @@
+//! `kiln serve [DIST] [--port N]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use kiln::config::Settings;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The folder to serve
+    #[arg(default_value = "dist", value_name = "DIST")]
+    pub dist: PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+}
+
+pub fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let root = settings.project_dir.join(&args.dist);
+    let listener = kiln::serve::bind(args.port)
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    let address = listener.local_addr()?;
+    // The URL goes to stdout (data), so scripts and tests can read it.
+    println!("http://{address}/");
+    eprintln!(
+        "kiln: serving `{}`; open http://{address}/console.html (Ctrl+C stops)",
+        root.display()
+    );
+    kiln::serve::serve(listener, root)?;
+    Ok(ExitCode::SUCCESS)
+}
