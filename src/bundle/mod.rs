@@ -162,7 +162,7 @@ fn add_tree(
             }
             add_tree(zip, &path, &format!("{relative}/"), keep_tests)?;
         } else if !name.ends_with(".pyc")
-            && !(prefix.is_empty() && EXCLUDED_FILES.contains(&name.as_str()))
+            && (!prefix.is_empty() || !EXCLUDED_FILES.contains(&name.as_str()))
         {
             let bytes = fs_err::read(&path).map_err(read_error(&path))?;
             zip.add(relative, bytes, false);
