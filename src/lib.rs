@@ -19,4 +19,5 @@ pub mod run;
 pub mod serve;
 pub mod source;
 pub mod toolchain;
+pub mod wheel;
 pub mod zipfile;

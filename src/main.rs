@@ -8,6 +8,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if let Some(code) = kiln::build::wrapper::dispatch_from_argv0() {
+        return code;
+    }
     install_panic_hook();
     let args = cli::Cli::parse();
     init_logging(args.global.verbose, args.global.quiet);

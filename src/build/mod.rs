@@ -13,6 +13,10 @@
 //! The prefix path is stable per recipe, so paths a build bakes into its outputs (pkg-config
 //! files, sysconfig data) are the same on every rebuild.
 
+pub mod cross;
+pub mod package;
+pub mod wrapper;
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,10 +25,11 @@ use crate::cache::key::{KeyInputs, file_input};
 use crate::cache::{Artifact, ArtifactInfo, Begun, BuildCache, CacheError};
 use crate::config::Settings;
 use crate::hash::Sha256;
-use crate::recipe::{Recipe, SourceSpec};
+use crate::recipe::{BuildKind, Recipe, SourceSpec};
 use crate::run::{self, RunError};
 use crate::source::{self, FetchContext, SourceError};
 use crate::toolchain::{Abi, Toolchain};
+use crate::wheel::{self, RepairOptions, SymbolSet, WheelError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -49,6 +54,21 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{name}`: cannot make a wheel; log: `{}`", log.display())]
+    Wheel {
+        name: String,
+        log: PathBuf,
+        #[source]
+        source: Box<WheelError>,
+    },
+    #[error("`{name}`: the build produced no wheel in `{}`; log: `{}`", dir.display(), log.display())]
+    NoWheel {
+        name: String,
+        dir: PathBuf,
+        log: PathBuf,
+    },
+    #[error("`{name}`: a package needs the runtime recipe (type `runtime`) in the recipe folder")]
+    NoRuntime { name: String },
     #[error("`{name}`: build cache")]
     Cache {
         name: String,
@@ -67,7 +87,10 @@ impl BuildError {
     /// The log a user should open, when there is one.
     pub fn log(&self) -> Option<&Path> {
         match self {
-            BuildError::Source { log, .. } | BuildError::Script { log, .. } => Some(log),
+            BuildError::Source { log, .. }
+            | BuildError::Script { log, .. }
+            | BuildError::Wheel { log, .. }
+            | BuildError::NoWheel { log, .. } => Some(log),
             _ => None,
         }
     }
@@ -233,7 +256,12 @@ impl<'a> Builder<'a> {
             })?;
 
         let host_prefix = work.join("host");
-        for artifact in host {
+        // Libraries merge into one prefix; the runtime (a whole stdlib) and packages (wheels)
+        // are used where they are.
+        for artifact in host
+            .iter()
+            .filter(|artifact| is_library(&artifact.info.kind))
+        {
             merge_tree(&artifact.prefix(), &host_prefix)
                 .map_err(io("cannot merge host prefix into", &host_prefix))?;
         }
@@ -246,11 +274,18 @@ impl<'a> Builder<'a> {
 
         let env = self.script_env(recipe, &source_dir, &prefix, &host_prefix);
         let script_path = work.join("build.sh");
-        let script = render_script(
-            &env,
-            &source_dir,
-            recipe.build.script.as_deref().unwrap_or(""),
-        );
+        let body = match recipe.build.kind {
+            BuildKind::Package => {
+                let runtime = host
+                    .iter()
+                    .find(|artifact| artifact.info.kind == BuildKind::Runtime.as_str())
+                    .ok_or_else(|| BuildError::NoRuntime { name: name.clone() })?;
+                self.package_script(recipe, &source_dir, &work, &runtime.prefix(), &log)
+                    .map_err(io("cannot prepare the cross-build environment in", &work))?
+            }
+            _ => recipe.build.script.clone().unwrap_or_default(),
+        };
+        let script = render_script(&env, &source_dir, &body);
         fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
 
         let argv = [OsString::from("bash"), script_path.clone().into_os_string()];
@@ -260,6 +295,10 @@ impl<'a> Builder<'a> {
                 return Err(BuildError::Script { name, log, tail });
             }
             Err(source) => return Err(BuildError::Run { name, source }),
+        }
+
+        if recipe.build.kind == BuildKind::Package {
+            self.finish_wheels(recipe, &work, &prefix, host, &log)?;
         }
 
         // The staging prefix is empty: replace it with what the script installed.
@@ -278,6 +317,122 @@ impl<'a> Builder<'a> {
             })
             .map_err(cache_error)?;
         Ok(Outcome::Built(artifact))
+    }
+
+    /// The script body of a package build: venv, cross environment, wrappers, PEP 517 build.
+    fn package_script(
+        &self,
+        recipe: &Recipe,
+        source_dir: &Path,
+        work: &Path,
+        runtime_prefix: &Path,
+        log: &Path,
+    ) -> std::io::Result<String> {
+        let venv_python = work.join("venv/bin/python");
+        let mut cross = cross::prepare(work, runtime_prefix, self.abi, &venv_python)?;
+        let wrapper_dir = work.join("wrappers");
+        wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
+        cross.env.extend(
+            wrapper::wrapper_env(&wrapper_dir, log, self.abi, "")
+                .into_iter()
+                .filter(|(key, _)| key != "PATH"),
+        );
+        Ok(package::script_body(
+            recipe,
+            source_dir,
+            work,
+            &wrapper_dir,
+            &cross,
+        ))
+    }
+
+    /// The kiln binary at a path the toolchain root can see (the compiler wrappers are links
+    /// to it): itself when it lives in the project, else a copy in the build folder, renewed
+    /// when the binary changes.
+    fn kiln_exe_in_reach(&self) -> std::io::Result<PathBuf> {
+        let exe = std::env::current_exe()?;
+        if exe.starts_with(&self.settings.project_dir) {
+            return Ok(exe);
+        }
+        let copy = self.settings.build_dir().join(".bin/kiln");
+        let same = |a: &Path, b: &Path| match (fs_err::metadata(a), fs_err::metadata(b)) {
+            (Ok(a), Ok(b)) => a.len() == b.len() && a.modified().ok() <= b.modified().ok(),
+            _ => false,
+        };
+        if !same(&exe, &copy) {
+            fs_err::create_dir_all(self.settings.build_dir().join(".bin"))?;
+            let temporary = copy.with_extension("tmp");
+            fs_err::copy(&exe, &temporary)?;
+            fs_err::rename(&temporary, &copy)?;
+        }
+        Ok(copy)
+    }
+
+    /// Turns the backend's wheel into kiln's wheel(s) in `<prefix>/wheels`, and checks every
+    /// side module's imports against the runtime's exports and the shared libraries it ships
+    /// or depends on.
+    fn finish_wheels(
+        &self,
+        recipe: &Recipe,
+        work: &Path,
+        prefix: &Path,
+        host: &[&Artifact],
+        log: &Path,
+    ) -> Result<(), BuildError> {
+        let name = recipe.package.name.clone();
+        let raw_dir = work.join(package::RAW_WHEEL_DIR);
+        let raw = fs_err::read_dir(&raw_dir)
+            .ok()
+            .and_then(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .find(|path| path.extension().is_some_and(|ext| ext == "whl"))
+            })
+            .ok_or_else(|| BuildError::NoWheel {
+                name: name.clone(),
+                dir: raw_dir.clone(),
+                log: log.to_path_buf(),
+            })?;
+        let wheel_error = |source| BuildError::Wheel {
+            name: name.clone(),
+            log: log.to_path_buf(),
+            source: Box::new(source),
+        };
+        let out_dir = prefix.join("wheels");
+        let mut options = RepairOptions::new(&out_dir, "cp313", &self.abi.platform);
+        options.unvendor_tests = recipe.build.unvendor_tests;
+        options.source_date_epoch = self.settings.source_date_epoch;
+        let repaired = wheel::repair(&raw, &options).map_err(wheel_error)?;
+
+        let mut provided = SymbolSet::new();
+        for artifact in host {
+            let exports = artifact.prefix().join("runtime/exports.txt");
+            if exports.is_file() {
+                let text = fs_err::read_to_string(&exports).map_err(|source| BuildError::Io {
+                    name: name.clone(),
+                    action: "cannot read",
+                    path: exports.clone(),
+                    source,
+                })?;
+                provided.extend(text.lines().map(str::trim).filter(|line| !line.is_empty()));
+            }
+        }
+        for wheel in std::iter::once(&repaired.wheel).chain(repaired.tests.as_ref()) {
+            wheel::link_check_wheel(&wheel.path, &provided).map_err(wheel_error)?;
+        }
+        let _ = fs_err::OpenOptions::new()
+            .append(true)
+            .open(log)
+            .and_then(|mut file| {
+                use std::io::Write;
+                writeln!(
+                    file,
+                    "kiln: wheel {} (link check passed)",
+                    repaired.wheel.path.display()
+                )
+            });
+        Ok(())
     }
 
     /// The build-script contract (documented in `docs/recipe-format.md`).
@@ -332,6 +487,12 @@ impl<'a> Builder<'a> {
             ),
         ]
     }
+}
+
+/// Static and shared libraries are merged into `$KILN_HOST_PREFIX`; the runtime and
+/// packages are not.
+fn is_library(kind: &str) -> bool {
+    kind == BuildKind::StaticLibrary.as_str() || kind == BuildKind::SharedLibrary.as_str()
 }
 
 /// The script kiln runs: the environment as `export` lines, then the recipe's own lines.

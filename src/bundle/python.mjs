@@ -4,11 +4,14 @@
 //   import { loadPython } from "./python.mjs";
 //   const py = await loadPython();
 //   py.runPython("1 + 1");                 // 2
+//   await py.loadPackage("numpy");         // from pyodide-lock.json, with its dependencies
 //
 // Command line (Node), like python3:
 //   node python.mjs -c "print(1 + 1)"  |  node python.mjs script.py args…  |  node python.mjs -m mod
+//   node python.mjs --packages numpy,pyyaml -c "…"   (the code's own imports load by themselves)
 //
-// Expects python.js, python.wasm and python_stdlib.zip in the same folder (or at `indexURL`).
+// Expects python.js, python.wasm and python_stdlib.zip in the same folder (or at `indexURL`),
+// and, for packages, pyodide-lock.json and the wheels it lists.
 
 const IS_NODE =
   typeof process === "object" && typeof process.versions?.node === "string" &&
@@ -19,6 +22,13 @@ const IS_NODE =
 const PREFIX = "/usr/local";
 const STDLIB_ZIP = `${PREFIX}/lib/python313.zip`;
 const EXECUTABLE = `${PREFIX}/bin/python3.13`;
+// Where wheels are unpacked: the site-packages folder site.py puts on sys.path.
+const SITE_PACKAGES = `${PREFIX}/lib/python3.13/site-packages`;
+// Where the files of `dynlib` lock entries (shared libraries) go; also LD_LIBRARY_PATH, so
+// that ctypes.CDLL("libfoo.so") finds them by name.
+const LIBRARY_DIR = `${PREFIX}/lib`;
+// The package index of a bundle, in Pyodide's format, beside python.mjs.
+const LOCKFILE = "pyodide-lock.json";
 
 // An unused device major number for the standard stream devices below.
 const STREAM_DEVICE_MAJOR = 64;
@@ -124,6 +134,42 @@ def _set(request):
 def _set_argv(request):
     sys.argv[:] = request.split("\x1f")
     return _answer("none", "")
+
+def _find_imports(source):
+    # Top-level names of the modules a snippet imports, anywhere in it (absolute imports only:
+    # a relative one names a module of the snippet's own package). Code that does not parse
+    # imports nothing here; running it reports the error.
+    try:
+        tree = compile(source, "<imports>", "exec",
+                       _ast.PyCF_ONLY_AST | _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    except (SyntaxError, ValueError):
+        return _answer("str", "")
+    names = {}
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, _ast.Import):
+            for alias in node.names:
+                names[alias.name.partition(".")[0]] = None
+        elif isinstance(node, _ast.ImportFrom) and not node.level and node.module:
+            names[node.module.partition(".")[0]] = None
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, _ast.AST))
+            elif isinstance(value, _ast.AST):
+                todo.append(value)
+    return _answer("str", "\n".join(names))
+
+def _packages_installed(site):
+    # New files in a folder the import system may have listed already: drop its cached
+    # listings. Under python -S, site.py did not put site-packages on sys.path; loading a
+    # package asks for it to be importable.
+    import importlib
+    if site not in sys.path:
+        sys.path.append(site)
+    importlib.invalidate_caches()
+    return _answer("none", "")
 `;
 
 /** Turns a "<kind>\n<value>" answer of the helper into a JS value, or throws PythonError. */
@@ -155,27 +201,44 @@ function decodeAnswer(answer) {
   throw new Error(`kiln: unknown answer kind ${kind}`);
 }
 
+/** An absolute URL string for a URL (relative ones against the page) or, in Node, a path. */
+async function toURL(location) {
+  const text = String(location);
+  if (IS_NODE && !/^[a-z][a-z0-9+.-]*:/i.test(text)) {
+    const { pathToFileURL } = await import("node:url");
+    return pathToFileURL(text).href;
+  }
+  return new URL(text, globalThis.location?.href).href;
+}
+
 /** Where the bundle's files are: a URL string ending in "/". */
 async function resolveIndexURL(indexURL) {
   if (indexURL === undefined) return new URL(".", import.meta.url).href;
-  let url = String(indexURL);
-  if (IS_NODE && !/^[a-z][a-z0-9+.-]*:/i.test(url)) {
-    const { pathToFileURL } = await import("node:url");
-    url = pathToFileURL(url).href;
-  }
+  const url = await toURL(indexURL);
   return url.endsWith("/") ? url : url + "/";
 }
 
-async function readBundleFile(indexURL, name) {
-  const url = new URL(name, indexURL);
+/** The bytes at a URL: from the file system for file: URLs in Node, else with fetch. */
+async function readURL(url) {
+  url = new URL(url);
   if (IS_NODE && url.protocol === "file:") {
     const { readFile } = await import("node:fs/promises");
-    return new Uint8Array(await readFile(url));
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (e) {
+      throw Object.assign(new Error(`kiln: cannot read ${url.pathname}: ${e.message}`),
+        { notFound: e.code === "ENOENT" });
+    }
   }
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`kiln: cannot load ${url}: HTTP ${response.status}`);
+  if (!response.ok) {
+    throw Object.assign(new Error(`kiln: cannot load ${url}: HTTP ${response.status}`),
+      { notFound: response.status === 404 });
+  }
   return new Uint8Array(await response.arrayBuffer());
 }
+
+const readBundleFile = (indexURL, name) => readURL(new URL(name, indexURL));
 
 /**
  * Output to a JS callback, one call per complete line (without the newline); what remains of
@@ -330,6 +393,252 @@ async function mountHostFolders(Module, extraPaths) {
   return mounted;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Packages: pyodide-lock.json, wheels, shared libraries
+
+/** A package name as the lockfile keys it (PEP 503: lower case, runs of -_. as one -). */
+const normalizeName = (name) => String(name).trim().toLowerCase().replace(/[-_.]+/g, "-");
+
+/** The lockfile, indexed: entries by normalised name, and which package provides an import. */
+function indexLock(json, url) {
+  if (!json || typeof json.packages !== "object") {
+    throw new Error(`kiln: ${url} is not a package lockfile (no "packages")`);
+  }
+  const packages = new Map();
+  const imports = new Map();
+  for (const [key, entry] of Object.entries(json.packages)) {
+    const name = normalizeName(key);
+    packages.set(name, entry);
+    for (const module of entry.imports ?? []) if (!imports.has(module)) imports.set(module, name);
+  }
+  return { url, info: json.info ?? {}, packages, imports };
+}
+
+/**
+ * The packages to load for `names`, dependencies first (depth-first over `depends`). A cycle
+ * is cut where it closes: such packages then load in an arbitrary order among themselves.
+ */
+function resolvePackages(lock, names) {
+  const order = [];
+  const seen = new Set();
+  const visit = (name, dependent) => {
+    const key = normalizeName(name);
+    const entry = lock.packages.get(key);
+    if (!entry) {
+      throw new Error(dependent
+        ? `kiln: package ${dependent} depends on ${name}, which ${lock.url} does not list`
+        : `kiln: no package named ${name} in ${lock.url}`);
+    }
+    if (seen.has(key)) return;
+    seen.add(key);
+    for (const dep of entry.depends ?? []) visit(dep, key);
+    order.push(key);
+  };
+  for (const name of names) visit(name);
+  return order;
+}
+
+async function sha256Hex(bytes) {
+  // WebCrypto: global in Node 20; in a browser only in a secure context (https, localhost).
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    throw new Error("kiln: cannot check package integrity: WebCrypto is unavailable here " +
+      "(a page served over plain http from another host than localhost?); serve over https " +
+      "or pass checkIntegrity: false");
+  }
+  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function inflateRaw(data) {
+  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * The files of a zip archive (a wheel) as [{ name, read() → Promise<Uint8Array> }], folders
+ * left out. Reads what wheels use: stored or deflated members, no encryption, no zip64 (which
+ * only archives of over 65,535 files or 4 GB need). Integrity is the lockfile's sha256 of the
+ * whole archive, so member CRCs are not checked again; sizes are.
+ */
+function zipMembers(bytes, label) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (why) => new Error(`kiln: ${label} is not a readable zip archive: ${why}`);
+  // The end-of-central-directory record: the last 22 bytes, unless an archive comment
+  // (at most 65,535 bytes) follows it.
+  let end = -1;
+  for (let at = bytes.length - 22; at >= Math.max(0, bytes.length - 22 - 0xffff); at--) {
+    if (view.getUint32(at, true) === 0x06054b50) {
+      end = at;
+      break;
+    }
+  }
+  if (end < 0) throw bad("no end-of-central-directory record");
+  const count = view.getUint16(end + 10, true);
+  let at = view.getUint32(end + 16, true);
+  if (count === 0xffff || at === 0xffffffff) throw bad("zip64 archives are not supported");
+  const utf8 = new TextDecoder();
+  const members = [];
+  for (let n = 0; n < count; n++) {
+    if (at + 46 > bytes.length || view.getUint32(at, true) !== 0x02014b50) {
+      throw bad("broken central directory");
+    }
+    const flags = view.getUint16(at + 8, true);
+    const method = view.getUint16(at + 10, true);
+    const packedSize = view.getUint32(at + 20, true);
+    const size = view.getUint32(at + 24, true);
+    const nameLength = view.getUint16(at + 28, true);
+    const local = view.getUint32(at + 42, true);
+    const name = utf8.decode(bytes.subarray(at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
+    if (name.endsWith("/")) continue;
+    if (flags & 1) throw bad(`${name} is encrypted`);
+    if (method !== 0 && method !== 8) throw bad(`${name} uses compression method ${method}`);
+    if (local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50) {
+      throw bad(`no local header for ${name}`);
+    }
+    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    if (start + packedSize > bytes.length) throw bad(`${name} is truncated`);
+    const packed = bytes.subarray(start, start + packedSize);
+    members.push({
+      name,
+      async read() {
+        const data = method === 0 ? packed : await inflateRaw(packed);
+        if (data.length !== size) throw bad(`${name} unpacks to the wrong size`);
+        return data;
+      },
+    });
+  }
+  return members;
+}
+
+/**
+ * Where a wheel's file goes in the runtime's file system. Wheel root and `*.data/purelib|platlib`
+ * → site-packages, `*.data/scripts` → bin, `*.data/data` → the prefix, `*.data/headers` →
+ * include; the files of a `dynlib` entry (shared libraries) → the library folder, its
+ * `.dist-info` still to site-packages (so importlib.metadata sees it).
+ */
+function installPath(name, installDir, label) {
+  const parts = name.split("/");
+  if (name.startsWith("/") || parts.includes("..") || name.includes("\\")) {
+    throw new Error(`kiln: ${label} contains an unsafe path: ${name}`);
+  }
+  const data = /^[^/]+\.data\/([^/]+)\/(.+)$/.exec(name);
+  if (data) {
+    const [, scheme, rest] = data;
+    switch (scheme) {
+      case "purelib":
+      case "platlib": return `${SITE_PACKAGES}/${rest}`;
+      case "scripts": return `${PREFIX}/bin/${rest}`;
+      case "data": return `${PREFIX}/${rest}`;
+      case "headers": return `${PREFIX}/include/python3.13/${rest}`;
+    }
+    return null;
+  }
+  if (installDir === "dynlib" && !/^[^/]+\.dist-info\//.test(name)) return `${LIBRARY_DIR}/${name}`;
+  return `${SITE_PACKAGES}/${name}`;
+}
+
+const isWasm = (b) => b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+const baseName = (path) => path.slice(path.lastIndexOf("/") + 1);
+// A Python extension module's file name (PEP 3149 tag or the stable ABI's).
+const EXTENSION_MODULE = /\.(cpython-[^.]+|abi3)\.so$/;
+
+/**
+ * The libraries a side module links against by name: the WASM_DYLINK_NEEDED list of its
+ * `dylink.0` section, which emscripten requires to be the module's first section.
+ */
+function neededLibraries(bytes) {
+  let at = 8;
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (!(byte & 0x80) || at >= bytes.length) return value;
+    }
+  };
+  const text = () => {
+    const length = leb();
+    at += length;
+    return new TextDecoder().decode(bytes.subarray(at - length, at));
+  };
+  if (bytes[at++] !== 0) return [];
+  const size = leb();
+  const end = Math.min(at + size, bytes.length);
+  if (text() !== "dylink.0") return [];
+  const needed = [];
+  while (at < end) {
+    const type = bytes[at++];
+    const next = leb() + at;
+    if (type === 2 /* WASM_DYLINK_NEEDED */) for (let n = leb(); n > 0; n--) needed.push(text());
+    at = next;
+  }
+  return needed;
+}
+
+/**
+ * Loads the shared libraries a package brought, before Python imports anything from it.
+ * Every side module is compiled and instantiated asynchronously (browsers refuse synchronous
+ * compiles of large modules on the main thread) by emscripten's preload plugin for `.so`
+ * files, which registers the instance under its path; Python's later dlopen of that path
+ * (the import of an extension module) then finds it ready instead of compiling it.
+ *
+ * Libraries that other modules link against by name (`libfoo.so` in their dylink section) are
+ * also put into emscripten's dynamic linker now, under their path and their file name:
+ * globally (RTLD_GLOBAL, symbols visible to every later module) for `dynlib` lock entries,
+ * locally for a library that ships inside a package. Which is why the runtime must export
+ * `loadDynamicLibrary` and `LDSO`.
+ */
+async function loadSharedLibraries(Module, files, { global, label, diagnostic }) {
+  const modules = files.filter(({ data }) => isWasm(data));
+  if (modules.length === 0) return;
+  const needed = new Map(modules.map((m) => [m.path, neededLibraries(m.data)]));
+  const neededNames = new Set([...needed.values()].flat());
+  const isLibrary = (path) => global || neededNames.has(baseName(path)) ||
+    (baseName(path).startsWith("lib") && !EXTENSION_MODULE.test(path));
+  const libraries = modules.filter((m) => isLibrary(m.path));
+  const extensions = modules.filter((m) => !isLibrary(m.path));
+
+  const preload = ({ path, data }) => new Promise((resolve, reject) => {
+    // Only names ending in .so reach the plugin (and a library's own folder and name are
+    // what dlopen will ask for).
+    Module.FS_createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
+      true, true, resolve,
+      () => reject(new Error(`kiln: cannot load ${path} from ${label}: ${diagnostic()}`)),
+      true /* already written, do not create the file again */);
+  });
+
+  if (libraries.length) {
+    const { loadDynamicLibrary, LDSO } = Module;
+    if (!loadDynamicLibrary || !LDSO) {
+      throw new Error(`kiln: ${label} has shared libraries, and this runtime cannot link them: ` +
+        "its python.js does not export loadDynamicLibrary and LDSO (EXPORTED_RUNTIME_METHODS)");
+    }
+    // Dependencies among the package's own libraries first.
+    const byName = new Map(libraries.map((m) => [baseName(m.path), m]));
+    const ordered = [];
+    const visiting = new Set();
+    const visit = (m) => {
+      if (visiting.has(m)) return; // done, or a cycle
+      visiting.add(m);
+      for (const name of needed.get(m.path)) if (byName.has(name)) visit(byName.get(name));
+      ordered.push(m);
+    };
+    libraries.forEach(visit);
+    for (const library of ordered) {
+      if (!library.path.endsWith(".so")) continue; // versioned names: dlopen loads them itself
+      await preload(library);
+      await loadDynamicLibrary(library.path, { loadAsync: true, global, nodelete: true },
+        global ? undefined : {});
+      // Dependent modules name it by file name only (the dylink section's NEEDED entry).
+      LDSO.loadedLibsByName[baseName(library.path)] ??= LDSO.loadedLibsByName[library.path];
+    }
+  }
+  // The plugin instantiates one module at a time, in the order asked.
+  await Promise.all(extensions.filter((m) => m.path.endsWith(".so")).map(preload));
+}
+
 /**
  * Loads the runtime. Options (all optional):
  *   indexURL  folder (URL or, in Node, a path) holding python.js, python.wasm, python_stdlib.zip;
@@ -342,9 +651,15 @@ async function mountHostFolders(Module, extraPaths) {
  *   env       extra environment variables for Python (os.environ).
  *   mountHost Node only: mount the host's folders at their own paths (default false; the
  *             command line turns it on), or an array of folders to make reachable.
+ *   packages  names of packages to load from the lockfile before returning (loadPackage).
+ *   lockFileURL  where the lockfile is (URL, or a path in Node); default:
+ *             pyodide-lock.json in indexURL. Wheels are found relative to indexURL.
  */
 export async function loadPython(options = {}) {
   const indexURL = await resolveIndexURL(options.indexURL);
+  const lockFileURL = options.lockFileURL === undefined
+    ? new URL(LOCKFILE, indexURL).href
+    : await toURL(options.lockFileURL);
   const nodeFs = IS_NODE ? await import("node:fs") : undefined;
 
   const sink = (callback, fd, consoleFn) =>
@@ -370,16 +685,22 @@ export async function loadPython(options = {}) {
     // The new 3.13 REPL needs terminal control that the runtime lacks.
     PYTHON_BASIC_REPL: "1",
     HOME: "/home/web_user",
+    LD_LIBRARY_PATH: LIBRARY_DIR,
     ...options.env,
   };
 
+  // The last diagnostic emscripten printed: why a shared library did not load, for instance.
+  let diagnostic = "";
   const Module = await createPythonModule({
     wasmBinary,
     locateFile: (name) => new URL(name, indexURL).href,
     thisProgram: EXECUTABLE,
     // emscripten's own diagnostics (e.g. a failed dlopen), not Python's output.
     print: (line) => stdout.write(new TextEncoder().encode(line + "\n")),
-    printErr: (line) => stderr.write(new TextEncoder().encode(line + "\n")),
+    printErr: (line) => {
+      diagnostic = line;
+      stderr.write(new TextEncoder().encode(line + "\n"));
+    },
     // C exit() (os._exit, a fatal error): surface it as a JS exception we can catch, instead
     // of ending the Node process from inside the runtime.
     quit: (status, toThrow) => { throw toThrow; },
@@ -406,16 +727,29 @@ export async function loadPython(options = {}) {
     Module.FS.chdir(process.cwd());
   }
 
-  return new Python(Module, { stdout, stderr, argv: options.argv ?? [""] });
+  const py = new Python(Module, {
+    stdout, stderr, argv: options.argv ?? [""], indexURL, lockFileURL,
+    diagnostic: () => diagnostic || "see the runtime's error output",
+  });
+  if (options.packages?.length) await py.loadPackage(options.packages);
+  return py;
 }
 
 /** The object loadPython() returns. */
 class Python {
-  constructor(Module, { stdout, stderr, argv }) {
+  constructor(Module, { stdout, stderr, argv, indexURL, lockFileURL, diagnostic }) {
     this._Module = Module;
     this._sinks = [stdout, stderr];
     this._started = false;
     this._argv = argv;
+    this._indexURL = indexURL;
+    this._lockFileURL = lockFileURL;
+    this._diagnostic = diagnostic;
+    this._lockPromise = undefined;
+    // Package name → promise of its installation (kept once it succeeded).
+    this._packages = new Map();
+    /** Packages loaded so far: name → the URL of the file they came from. */
+    this.loadedPackages = {};
     this.FS = Module.FS;
     this.globals = {
       get: (name) => decodeAnswer(this._call("_get", name)),
@@ -478,6 +812,163 @@ class Python {
   /** Like runPython, with top-level `await` allowed (run on a Python asyncio event loop). */
   async runPythonAsync(code) {
     return decodeAnswer(this._call("_run_async", String(code)));
+  }
+
+  /**
+   * The lockfile, read once. With `optional`, a missing lockfile gives null (a bundle
+   * without packages) instead of an error.
+   */
+  async _lock({ optional = false } = {}) {
+    this._lockPromise ??= readURL(this._lockFileURL).then(
+      (bytes) => indexLock(JSON.parse(new TextDecoder().decode(bytes)), this._lockFileURL),
+      (error) => {
+        this._lockPromise = undefined; // perhaps there later: ask again next time
+        throw error.notFound
+          ? Object.assign(new Error(`kiln: no package lockfile at ${this._lockFileURL}`),
+            { notFound: true })
+          : error;
+      });
+    try {
+      return await this._lockPromise;
+    } catch (error) {
+      if (optional && error.notFound) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Loads packages listed in the lockfile, with everything they depend on, skipping those
+   * loaded already: each file is fetched, checked against the lockfile's sha256 and unpacked
+   * (wheels into site-packages, shared-library entries into /usr/local/lib), and its shared
+   * libraries are compiled and linked before anything imports them.
+   *   names            a package name or an array of them (any spelling: "PyYAML", "pyyaml")
+   *   messageCallback  (text) => void: "Loading a, b" / "Loaded a, b"
+   *   errorCallback    (text) => void: the reason of a failure (which is also thrown)
+   *   checkIntegrity   compare each file's sha256 with the lockfile's (default true)
+   * Resolves to the names of the packages loaded by this call.
+   */
+  async loadPackage(names, { messageCallback, errorCallback, checkIntegrity = true } = {}) {
+    const requested = typeof names === "string" ? [names] : [...names];
+    let fresh = [];
+    try {
+      const lock = await this._lock();
+      const order = resolvePackages(lock, requested);
+      fresh = order.filter((name) => !this._packages.has(name));
+      if (fresh.length === 0) return [];
+      messageCallback?.(`Loading ${fresh.join(", ")}`);
+      // Downloads and their integrity checks all start now; installations run in dependency
+      // order, since a package's shared libraries may link against its dependencies'.
+      for (const name of fresh) {
+        const entry = lock.packages.get(name);
+        const download = this._download(name, entry, checkIntegrity);
+        download.catch(() => {}); // reported by the installation that awaits it
+        const dependencies = (entry.depends ?? [])
+          .map((dep) => this._packages.get(normalizeName(dep)))
+          .filter(Boolean); // absent only where a dependency cycle was cut
+        const installed = (async () => {
+          await Promise.all(dependencies);
+          await this._install(name, entry, await download);
+          this.loadedPackages[name] = new URL(entry.file_name, this._indexURL).href;
+        })();
+        // A failed package may be asked for again later.
+        installed.catch(() => this._packages.delete(name));
+        this._packages.set(name, installed);
+      }
+      await Promise.all(order.map((name) => this._packages.get(name)));
+      if (this._started) this._call("_packages_installed", SITE_PACKAGES);
+    } catch (error) {
+      errorCallback?.(error.message);
+      throw error;
+    }
+    messageCallback?.(`Loaded ${fresh.join(", ")}`);
+    return fresh;
+  }
+
+  /** A package's file, checked against the lockfile. */
+  async _download(name, entry, checkIntegrity) {
+    if (!entry.file_name) throw new Error(`kiln: package ${name} has no file_name in the lockfile`);
+    let bytes;
+    try {
+      bytes = await readURL(new URL(entry.file_name, this._indexURL));
+    } catch (error) {
+      throw new Error(`kiln: cannot fetch package ${name}: ${error.message.replace(/^kiln: /, "")}`);
+    }
+    if (checkIntegrity) {
+      const expected = String(entry.sha256 ?? "").toLowerCase();
+      if (!expected) throw new Error(`kiln: package ${name} has no sha256 in the lockfile`);
+      const actual = await sha256Hex(bytes);
+      if (actual !== expected) {
+        throw new Error(`kiln: integrity check failed for package ${name} (${entry.file_name}): ` +
+          `the lockfile says sha256 ${expected}, the file has sha256 ${actual}`);
+      }
+    }
+    return bytes;
+  }
+
+  /** Unpacks a package's archive into the file system and loads its shared libraries. */
+  async _install(name, entry, bytes) {
+    const FS = this.FS;
+    const label = `package ${name} (${entry.file_name})`;
+    const members = zipMembers(bytes, label);
+    const files = await Promise.all(members.map(async (member) => ({
+      path: installPath(member.name, entry.install_dir, label),
+      data: await member.read(),
+    })));
+    const folders = new Set();
+    let distInfo;
+    for (const { path, data } of files) {
+      if (path === null) continue;
+      const folder = path.slice(0, path.lastIndexOf("/"));
+      if (!folders.has(folder)) {
+        FS.mkdirTree(folder);
+        folders.add(folder);
+      }
+      FS.writeFile(path, data);
+      if (/\.dist-info\/METADATA$/.test(path)) distInfo = folder;
+    }
+    // Which installer put it there (PEP 376), as pip does.
+    if (distInfo) FS.writeFile(`${distInfo}/INSTALLER`, "kiln\n");
+    await loadSharedLibraries(this._Module, files.filter((f) => f.path?.endsWith(".so")), {
+      global: entry.install_dir === "dynlib" || entry.shared_library === true,
+      label,
+      diagnostic: this._diagnostic,
+    });
+  }
+
+  /**
+   * The lockfile's packages that provide modules `code` imports (per their `imports`). A
+   * snippet that does not mention any of those names is not parsed at all (no interpreter
+   * start); one that does is parsed by Python's own compiler, so strings and comments do not
+   * count. Empty when there is no lockfile.
+   */
+  async _packagesForImports(code) {
+    const lock = await this._lock({ optional: true });
+    if (!lock || lock.imports.size === 0) return [];
+    code = String(code);
+    const words = code.match(/[\p{ID_Start}_][\p{ID_Continue}]*/gu) ?? [];
+    if (!words.some((word) => lock.imports.has(word))) return [];
+    const imported = decodeAnswer(this._call("_find_imports", code));
+    const packages = new Set();
+    for (const module of imported ? imported.split("\n") : []) {
+      if (lock.imports.has(module)) packages.add(lock.imports.get(module));
+    }
+    return [...packages];
+  }
+
+  /**
+   * Loads the packages whose modules `code` imports (`import a.b`, `from c import d`, also
+   * inside functions), as far as the lockfile provides them; other imports are left to
+   * Python. Options as for loadPackage. Resolves to the names of the packages loaded.
+   */
+  async loadPackagesFromImports(code, options = {}) {
+    let packages;
+    try {
+      packages = await this._packagesForImports(code);
+    } catch (error) {
+      options.errorCallback?.(error.message);
+      throw error;
+    }
+    return packages.length ? this.loadPackage(packages, options) : [];
   }
 }
 

@@ -180,11 +180,13 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
 
     if args.install && ok {
         let install_dir = settings.project_dir.join(&args.install_dir);
+        let mut wheels = 0;
         for recipe in &order {
-            if let (BuildKind::Runtime, TaskOutcome::Done { value, .. }) =
-                (recipe.build.kind, &outcomes[&recipe.package.name])
-            {
-                install_runtime(
+            let TaskOutcome::Done { value, .. } = &outcomes[&recipe.package.name] else {
+                continue;
+            };
+            match recipe.build.kind {
+                BuildKind::Runtime => install_runtime(
                     recipe,
                     value.artifact(),
                     &install_dir,
@@ -192,9 +194,16 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                     &pin,
                     settings,
                     args.keep_stdlib_tests,
-                )?;
+                )?,
+                BuildKind::Package => wheels += install_wheels(value.artifact(), &install_dir)?,
+                _ => {}
             }
         }
+        let entries = super::lock::write_lock(settings, &recipes, &install_dir)?;
+        eprintln!(
+            "kiln: installed {wheels} wheel(s); `{}` lists {entries} package(s)",
+            install_dir.join(kiln::lock::LOCK_FILE).display()
+        );
     }
 
     print_summary(&rows, started.elapsed().as_secs_f64());
@@ -265,6 +274,24 @@ fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
     }
     seen.reverse();
     seen
+}
+
+/// Copies a package's wheels into the install folder (each atomically); returns how many.
+fn install_wheels(artifact: &Artifact, install_dir: &Path) -> anyhow::Result<usize> {
+    let wheels = artifact.prefix().join("wheels");
+    let mut count = 0;
+    for entry in fs_err::read_dir(&wheels)? {
+        let path = entry?.path();
+        let Some(file_name) = path.file_name() else {
+            continue;
+        };
+        let bytes = fs_err::read(&path)?;
+        let target = install_dir.join(file_name);
+        kiln::fs::write_atomic(&target, &bytes)
+            .with_context(|| format!("cannot write `{}`", target.display()))?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 fn install_runtime(

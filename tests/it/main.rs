@@ -8,6 +8,7 @@
 mod common;
 mod cpython_tests;
 mod fetch;
+mod packages;
 mod recipe_check;
 mod runtime;
 mod toolchain;

@@ -1,0 +1,170 @@
+//! The cross-build environment for PEP 517 builds: how a package build, run by the root's
+//! Python 3.13 on x86_64, comes to see the *target* (CPython 3.13 on wasm32-emscripten).
+//!
+//! Per build, under `<work>/cross/`:
+//! ```text
+//! sysconfig/_sysconfigdata__emscripten_wasm32-emscripten.py
+//!     the runtime's own build-time variables, with the values a package build must not use
+//!     as they are overridden: headers point at the runtime build's `include/python3.13`
+//!     (its recorded /usr/local prefix does not exist on the build machine, and meson would
+//!     otherwise fall back to the build Python's x86_64 pyconfig.h, silently), and the
+//!     compilers are the wrapper names (`cc`, `c++`) so every call goes through kiln
+//! meson-cross.ini
+//!     meson's view of the target (needs_exe_wrapper, the long double format numpy would
+//!     otherwise try to run a probe for)
+//! ```
+//! and the environment variables that make Python's `sysconfig` load that file
+//! (`_PYTHON_HOST_PLATFORM`, `_PYTHON_SYSCONFIGDATA_NAME`, `PYTHONPATH`).
+
+use std::path::{Path, PathBuf};
+
+use crate::toolchain::Abi;
+
+/// The target sysconfig module name (`_sysconfigdata_{abiflags}_{platform}_{multiarch}`).
+pub const SYSCONFIGDATA_NAME: &str = "_sysconfigdata__emscripten_wasm32-emscripten";
+
+/// What a package build needs to see the target.
+#[derive(Debug, Clone)]
+pub struct CrossEnv {
+    pub dir: PathBuf,
+    pub meson_cross_file: PathBuf,
+    /// Variables for the build step (not for creating the venv or running pip).
+    pub env: Vec<(String, String)>,
+}
+
+/// `sysconfig.get_platform()` of the runtime, from the wheel platform tag:
+/// `emscripten_3_1_69_wasm32` → `emscripten-3.1.69-wasm32`.
+pub fn host_platform(wheel_platform: &str) -> String {
+    let parts: Vec<&str> = wheel_platform.split('_').collect();
+    match parts.as_slice() {
+        [system, version @ .., arch] if !version.is_empty() => {
+            format!("{system}-{}-{arch}", version.join("."))
+        }
+        _ => wheel_platform.to_string(),
+    }
+}
+
+/// Writes the cross files into `<work>/cross` for the runtime installed at `runtime_prefix`.
+pub fn prepare(
+    work: &Path,
+    runtime_prefix: &Path,
+    abi: &Abi,
+    python: &Path,
+) -> std::io::Result<CrossEnv> {
+    let dir = work.join("cross");
+    let sysconfig_dir = dir.join("sysconfig");
+    fs_err::create_dir_all(&sysconfig_dir)?;
+    let include = runtime_prefix.join("include/python3.13");
+    let stdlib = runtime_prefix.join("lib/python3.13");
+    let original = fs_err::read_to_string(stdlib.join(format!("{SYSCONFIGDATA_NAME}.py")))?;
+    let overrides = [
+        ("INCLUDEPY", include.display().to_string()),
+        ("CONFINCLUDEPY", include.display().to_string()),
+        ("LIBDIR", runtime_prefix.join("lib").display().to_string()),
+        (
+            "LIBPL",
+            stdlib
+                .join("config-3.13-wasm32-emscripten")
+                .display()
+                .to_string(),
+        ),
+        ("CC", "cc".to_string()),
+        ("CXX", "c++".to_string()),
+        // The wrapper makes `-shared` links side modules with the ABI's flags.
+        ("LDSHARED", "cc -shared".to_string()),
+        ("LDCXXSHARED", "c++ -shared".to_string()),
+        ("BLDSHARED", "cc -shared".to_string()),
+        ("AR", "ar".to_string()),
+        ("CCSHARED", "-fPIC".to_string()),
+        ("CFLAGS", abi.cflags.join(" ")),
+        ("CFLAGSFORSHARED", "-fPIC".to_string()),
+        ("LDFLAGS", abi.ldflags.join(" ")),
+        ("OPT", "-DNDEBUG -O2".to_string()),
+    ];
+    let mut text = original;
+    text.push_str("\n# Overrides written by kiln for cross builds (see kiln's src/build/cross.rs).\nbuild_time_vars.update({\n");
+    for (key, value) in &overrides {
+        text.push_str(&format!("    {key:?}: {value:?},\n"));
+    }
+    text.push_str("})\n");
+    fs_err::write(sysconfig_dir.join(format!("{SYSCONFIGDATA_NAME}.py")), text)?;
+
+    let meson_cross_file = dir.join("meson-cross.ini");
+    fs_err::write(&meson_cross_file, meson_cross(python))?;
+
+    let platform = host_platform(&abi.platform);
+    let env = vec![
+        ("_PYTHON_HOST_PLATFORM".to_string(), platform),
+        (
+            "_PYTHON_SYSCONFIGDATA_NAME".to_string(),
+            SYSCONFIGDATA_NAME.to_string(),
+        ),
+        (
+            "PYTHONPATH".to_string(),
+            sysconfig_dir.display().to_string(),
+        ),
+        ("CC".to_string(), "cc".to_string()),
+        ("CXX".to_string(), "c++".to_string()),
+        ("AR".to_string(), "ar".to_string()),
+        ("RANLIB".to_string(), "ranlib".to_string()),
+        ("LDSHARED".to_string(), "cc -shared".to_string()),
+        (
+            "CMAKE_TOOLCHAIN_FILE".to_string(),
+            "/usr/share/emscripten/cmake/Modules/Platform/Emscripten.cmake".to_string(),
+        ),
+        (
+            "CMAKE_ARGS".to_string(),
+            "-DCMAKE_TOOLCHAIN_FILE=/usr/share/emscripten/cmake/Modules/Platform/Emscripten.cmake"
+                .to_string(),
+        ),
+        (
+            "KILN_MESON_CROSS_FILE".to_string(),
+            meson_cross_file.display().to_string(),
+        ),
+    ];
+    Ok(CrossEnv {
+        dir,
+        meson_cross_file,
+        env,
+    })
+}
+
+fn meson_cross(python: &Path) -> String {
+    format!(
+        "# Written by kiln: meson's view of the wasm32-emscripten target.\n\
+         [binaries]\n\
+         c = 'cc'\n\
+         cpp = 'c++'\n\
+         ar = 'ar'\n\
+         ranlib = 'ranlib'\n\
+         strip = 'strip'\n\
+         pkg-config = 'pkg-config'\n\
+         python = '{}'\n\
+         \n\
+         [properties]\n\
+         # Programs built for the target cannot run on the build machine.\n\
+         needs_exe_wrapper = true\n\
+         # numpy asks; emscripten's long double is IEEE binary128.\n\
+         longdouble_format = 'IEEE_QUAD_LE'\n\
+         \n\
+         [host_machine]\n\
+         system = 'emscripten'\n\
+         cpu_family = 'wasm32'\n\
+         cpu = 'wasm32'\n\
+         endian = 'little'\n",
+        python.display()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_tag_becomes_sysconfig_platform() {
+        assert_eq!(
+            host_platform("emscripten_3_1_69_wasm32"),
+            "emscripten-3.1.69-wasm32"
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! Packages: wheels built from real sdists, loaded and exercised in the runtime under Node.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::common::{kiln, project_dir, run, run_ok, scratch, text, toolchain};
+use crate::runtime::python;
+
+const PACKAGES: &[&str] = &[
+    "six",
+    "markupsafe",
+    "msgpack",
+    "pyyaml",
+    "kiwisolver",
+    "numpy",
+];
+
+/// Builds the packages (cached by content after the first time) and installs runtime and
+/// wheels into a test-owned folder.
+fn packages_dist() -> PathBuf {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        toolchain();
+        let dist = project_dir().join("target/kiln-tests/dist-packages");
+        run_ok(
+            kiln()
+                .args(["build-recipes"])
+                .args(PACKAGES)
+                .args(["--install", "--install-dir"])
+                .arg(&dist),
+        );
+        dist
+    })
+    .clone()
+}
+
+fn wheels(dist: &Path) -> Vec<PathBuf> {
+    let mut wheels: Vec<PathBuf> = std::fs::read_dir(dist)
+        .expect("dist exists")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
+        .collect();
+    wheels.sort();
+    wheels
+}
+
+/// Unpacks every (non-test) wheel into one folder, the way an installer would, and returns it
+/// for `PYTHONPATH`.
+fn site_packages(dist: &Path) -> PathBuf {
+    let site = scratch("site-packages");
+    for wheel in wheels(dist)
+        .iter()
+        .filter(|wheel| !wheel.to_string_lossy().contains("_tests-"))
+    {
+        run_ok(
+            Command::new("unzip")
+                .arg("-q")
+                .arg("-o")
+                .arg(wheel)
+                .arg("-d")
+                .arg(&site),
+        );
+    }
+    site
+}
+
+fn run_in_runtime(dist: &Path, code: &str) -> String {
+    let site = site_packages(dist);
+    run_ok(python(dist).args(["-c", code]).env("PYTHONPATH", &site))
+}
+
+#[test]
+fn c_extensions_work_in_the_runtime() {
+    let dist = packages_dist();
+    let stdout = run_in_runtime(
+        &dist,
+        r#"
+import six, markupsafe, msgpack, yaml, kiwisolver
+from markupsafe import _speedups
+print("escape", markupsafe.escape("<a href='x'>&</a>"))
+data = {"a": [1, 2.5, "x", None], "b": {"c": True}}
+assert msgpack.unpackb(msgpack.packb(data)) == data
+print("msgpack", type(msgpack.Packer).__module__)
+print("yaml", yaml.load("a: [1, 2]\nb: {c: d}", Loader=yaml.CSafeLoader), yaml.__with_libyaml__)
+x, y = kiwisolver.Variable("x"), kiwisolver.Variable("y")
+solver = kiwisolver.Solver()
+for constraint in (x + y == 10, x - y == 4):
+    solver.addConstraint(constraint)
+solver.updateVariables()
+print("kiwi", x.value(), y.value())
+print("six", six.PY3)
+"#,
+    );
+    assert!(
+        stdout.contains("escape &lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("msgpack msgpack._cmsgpack"), "{stdout}");
+    assert!(
+        stdout.contains("yaml {'a': [1, 2], 'b': {'c': 'd'}} True"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("kiwi 7.0 3.0"), "{stdout}");
+    assert!(stdout.contains("six True"), "{stdout}");
+}
+
+#[test]
+fn numpy_works_in_the_runtime() {
+    let dist = packages_dist();
+    let stdout = run_in_runtime(
+        &dist,
+        r#"
+import numpy as np
+a = np.array([[4.0, 7.0], [2.0, 6.0]])
+print("inv", np.allclose(np.linalg.inv(a) @ a, np.eye(2)))
+print("ufunc", np.sin(np.array([0.0, np.pi / 2])).round(6).tolist(), np.add.reduce(np.arange(10)))
+print("fft", np.allclose(np.fft.ifft(np.fft.fft(np.arange(8.0))).real, np.arange(8.0)))
+rng = np.random.default_rng(42)
+print("random", rng.integers(0, 100, 3).tolist() == np.random.default_rng(42).integers(0, 100, 3).tolist())
+print("sum", np.arange(6).reshape(2, 3).sum())
+"#,
+    );
+    for expected in [
+        "inv True",
+        "ufunc [0.0, 1.0] 45",
+        "fft True",
+        "random True",
+        "sum 15",
+    ] {
+        assert!(stdout.contains(expected), "{expected} missing: {stdout}");
+    }
+}
+
+/// The host's `packaging` accepts every wheel name and tag, and `installer` installs each
+/// wheel (verifying RECORD) into a scratch folder. Both run in a venv of the root's Python.
+#[test]
+fn wheels_are_accepted_by_packaging_and_installer() {
+    let dist = packages_dist();
+    let venv = project_dir().join("target/kiln-tests/wheel-tools-venv");
+    if !venv.join("bin/python").exists() {
+        run_ok(
+            kiln()
+                .args(["toolchain", "run", "--", "python3.13", "-m", "venv"])
+                .arg(&venv),
+        );
+        run_ok(
+            kiln()
+                .args(["toolchain", "run", "--"])
+                .arg(venv.join("bin/pip"))
+                .args(["install", "--quiet", "packaging", "installer"]),
+        );
+    }
+    let target = scratch("installer-target");
+    let script = r#"
+import sys, pathlib
+from packaging.utils import parse_wheel_filename
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+target = pathlib.Path(sys.argv[1])
+for wheel in sys.argv[2:]:
+    name, version, build, tags = parse_wheel_filename(pathlib.Path(wheel).name)
+    print(name, version, sorted(str(t) for t in tags))
+    scheme = {key: str(target / key) for key in ("purelib", "platlib", "headers", "scripts", "data")}
+    with WheelFile.open(wheel) as source:
+        install(source, SchemeDictionaryDestination(scheme, interpreter="/usr/bin/python3", script_kind="posix"), {})
+print("installed", len(sys.argv) - 2)
+"#;
+    let wheels = wheels(&dist);
+    assert!(wheels.len() >= PACKAGES.len(), "{wheels:?}");
+    let stdout = run_ok(
+        kiln()
+            .args(["toolchain", "run", "--"])
+            .arg(venv.join("bin/python"))
+            .args(["-c", script])
+            .arg(&target)
+            .args(&wheels),
+    );
+    assert!(
+        stdout.contains(&format!("installed {}", wheels.len())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("numpy 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("six 1.17.0 ['py3-none-any']"), "{stdout}");
+}
+
+/// Rebuilding a recipe from scratch gives a byte-identical wheel.
+#[test]
+fn rebuilding_gives_the_same_wheel() {
+    let dist = packages_dist();
+    let digest = |dist: &Path| {
+        let wheel = wheels(dist)
+            .into_iter()
+            .find(|w| w.to_string_lossy().contains("markupsafe-"))
+            .expect("markupsafe wheel");
+        let output = run_ok(Command::new("sha256sum").arg(&wheel));
+        output
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let before = digest(&dist);
+    let again = project_dir().join("target/kiln-tests/dist-rebuild");
+    run_ok(
+        kiln()
+            .args([
+                "build-recipes",
+                "markupsafe",
+                "--force-rebuild",
+                "--install",
+                "--install-dir",
+            ])
+            .arg(&again),
+    );
+    assert_eq!(digest(&again), before);
+}
+
+/// A package whose extension needs a symbol nothing provides fails at build time, with the
+/// symbol named.
+#[test]
+fn link_check_fails_a_missing_symbol() {
+    toolchain();
+    let recipes = scratch("linkcheck-recipes");
+    for entry in std::fs::read_dir(project_dir().join("recipes"))
+        .unwrap()
+        .flatten()
+    {
+        run_ok(Command::new("cp").arg("-r").arg(entry.path()).arg(&recipes));
+    }
+    run_ok(
+        Command::new("cp")
+            .arg("-r")
+            .arg(project_dir().join("tests/data/packages/linkcheck-missing"))
+            .arg(&recipes),
+    );
+    let output = run(kiln()
+        .arg("--recipe-dir")
+        .arg(&recipes)
+        .args(["build-recipes", "linkcheck-missing"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("kiln_no_such_function"), "{stderr}");
+    assert!(
+        stderr.contains("_ext.cpython-313-wasm32-emscripten.so"),
+        "{stderr}"
+    );
+}
