@@ -162,13 +162,19 @@ def _find_imports(source):
     return _answer("str", "\n".join(names))
 
 def _packages_installed(site):
-    # New files in a folder the import system may have listed already: drop its cached
-    # listings. Under python -S, site.py did not put site-packages on sys.path; loading a
-    # package asks for it to be importable.
-    import importlib
+    # Under python -S, site.py did not put site-packages on sys.path; loading a package asks
+    # for it to be importable.
     if site not in sys.path:
         sys.path.append(site)
-    importlib.invalidate_caches()
+    # The import system caches folder listings: drop those of site-packages and the folders
+    # below it. (Not importlib.invalidate_caches(): it also re-reads the stdlib zip's
+    # directory, 0.5 s.)
+    for path, finder in list(sys.path_importer_cache.items()):
+        if finder is not None and (path == site or path.startswith(site + "/")):
+            finder.invalidate_caches()
+    metadata = sys.modules.get("importlib.metadata")
+    if metadata is not None:
+        metadata.MetadataPathFinder.invalidate_caches()
     return _answer("none", "")
 `;
 
@@ -450,9 +456,35 @@ async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Node's zlib binding: its DecompressionStream is written in JS on top of web streams and
+// was 4 times slower than zlib here on a 550-file wheel (100 ms against 25 ms). Browsers'
+// DecompressionStream is native.
+const nodeZlib = IS_NODE ? import("node:zlib") : undefined;
+
+/** Inflates one deflated ("raw", no header) zip member. */
 async function inflateRaw(data) {
-  const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  if (nodeZlib) return new Uint8Array((await nodeZlib).inflateRawSync(data));
+  const stream = new DecompressionStream("deflate-raw");
+  const writer = stream.writable.getWriter();
+  writer.write(data).catch(() => {}); // a failure shows in the reader too
+  writer.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.length;
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
 }
 
 /**

@@ -167,7 +167,7 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                 row.result = "failed";
                 row.seconds = Some(elapsed.as_secs_f64());
                 row.log = error.log().map(Path::to_path_buf);
-                progress.println(&format!("\nerror: {error}"));
+                eprintln!("\nerror: {error}");
             }
             TaskOutcome::Skipped { because } => {
                 ok = false;
@@ -206,6 +206,7 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
         );
     }
 
+    progress.event(serde_json::json!({"event": "summary", "rows": &rows}));
     print_summary(&rows, started.elapsed().as_secs_f64());
     let summary_path = settings.build_dir().join("build-summary.json");
     let json = serde_json::to_string_pretty(&rows).expect("summary serialises");

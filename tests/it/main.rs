@@ -8,6 +8,7 @@
 mod common;
 mod cpython_tests;
 mod fetch;
+mod graph_builds;
 mod packages;
 mod recipe_check;
 mod runtime;

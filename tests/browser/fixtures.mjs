@@ -1,0 +1,247 @@
+// Test packages for the loader, made on the spot in a folder that also holds the runtime:
+// wheels and a shared-library zip (zip archives written here), their pyodide-lock.json, and
+// C code compiled with the toolchain's emcc as side modules.
+//
+//   alpha    pure Python
+//   beta     pure Python, depends on alpha; a file in beta-2.0.data/purelib; a beta-tests entry
+//   libfoo   a `dynlib` entry: libfoo.so, loaded globally; it keeps state (a call counter)
+//   gamma    a C extension linked against libfoo.so; depends on beta and libfoo
+//   kilnext  a single-file C extension module, no dependencies
+
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const TAG = "cp313-cp313-emscripten_3_1_69_wasm32";
+
+/** The kiln binary: $KILN_BIN, else the newest of target/{release,debug}/kiln. */
+export function kilnBinary() {
+  if (process.env.KILN_BIN) return process.env.KILN_BIN;
+  const found = ["release", "debug"]
+    .map((profile) => path.join(REPO, "target", profile, "kiln"))
+    .filter((p) => fs.existsSync(p))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  return found[0];
+}
+
+/**
+ * The target CPython's headers: $KILN_PYTHON_INCLUDE, else those of the newest runtime build
+ * in kiln's cache.
+ */
+function pythonInclude(kiln) {
+  if (process.env.KILN_PYTHON_INCLUDE) return process.env.KILN_PYTHON_INCLUDE;
+  const cache = execFileSync(kiln, ["config", "get", "cache_dir"], { encoding: "utf8" }).trim();
+  const builds = path.join(cache, "builds-v0", "cpython");
+  const candidates = (fs.existsSync(builds) ? fs.readdirSync(builds) : [])
+    .map((key) => path.join(builds, key, "prefix", "include", "python3.13"))
+    .filter((dir) => fs.existsSync(path.join(dir, "Python.h")))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
+  if (!candidates.length) throw new Error(`no CPython headers under ${builds}: build cpython first`);
+  return candidates[0];
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+async function deflateRaw(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** A zip archive of { name: string | Uint8Array }; text files deflated, binaries stored. */
+export async function makeZip(files) {
+  const local = [];
+  const central = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(files)) {
+    const data = typeof content === "string" ? new TextEncoder().encode(content) : content;
+    const deflate = typeof content === "string";
+    const packed = deflate ? await deflateRaw(data) : data;
+    const nameBytes = new TextEncoder().encode(name);
+    const header = Buffer.alloc(30);
+    header.writeUInt32LE(0x04034b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(0x800, 6); // UTF-8 names
+    header.writeUInt16LE(deflate ? 8 : 0, 8);
+    header.writeUInt16LE(0x21, 12); // 1980-01-01
+    header.writeUInt32LE(crc32(data), 14);
+    header.writeUInt32LE(packed.length, 18);
+    header.writeUInt32LE(data.length, 22);
+    header.writeUInt16LE(nameBytes.length, 26);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE(0x031e, 4); // made by: unix
+    header.copy(entry, 6, 4, 30);
+    entry.writeUInt32LE(0o100644 << 16 >>> 0, 38);
+    entry.writeUInt32LE(offset, 42);
+    local.push(header, nameBytes, packed);
+    central.push(entry, nameBytes);
+    offset += 30 + nameBytes.length + packed.length;
+  }
+  const centralBytes = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(centralBytes.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return new Uint8Array(Buffer.concat([...local, centralBytes, end]));
+}
+
+/** A wheel: the files plus a .dist-info with METADATA, WHEEL and RECORD. */
+function wheel(name, version, tag, files) {
+  const info = `${name}-${version}.dist-info`;
+  const all = {
+    ...files,
+    [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
+    [`${info}/WHEEL`]: `Wheel-Version: 1.0\nGenerator: kiln-tests\nRoot-Is-Purelib: ${tag.startsWith("py3")}\nTag: ${tag}\n`,
+  };
+  const record = Object.entries(all).map(([file, content]) => {
+    const digest = createHash("sha256").update(content).digest("base64url");
+    return `${file},sha256=${digest},${Buffer.byteLength(content)}`;
+  });
+  all[`${info}/RECORD`] = [...record, `${info}/RECORD,,`].join("\n") + "\n";
+  return makeZip(all);
+}
+
+const C_GAMMA = String.raw`
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+/* In libfoo.so, a dynlib package: resolved through the global symbol table. */
+extern int64_t foo_scale(int64_t x);
+extern const char *foo_name(void);
+
+static PyObject *scaled(PyObject *self, PyObject *arg) {
+    long long v = PyLong_AsLongLong(arg);
+    if (v == -1 && PyErr_Occurred()) return NULL;
+    return PyLong_FromLongLong(foo_scale(v));
+}
+static PyObject *libname(PyObject *self, PyObject *unused) {
+    return PyUnicode_FromString(foo_name());
+}
+static PyMethodDef methods[] = {
+    {"scaled", scaled, METH_O, NULL},
+    {"libname", libname, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "_gamma", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__gamma(void) { return PyModule_Create(&def); }
+`;
+
+const C_FOO = String.raw`
+#include <stdint.h>
+static int64_t calls; /* state: one copy of the library for every module that uses it */
+int64_t foo_scale(int64_t x) { calls++; return x * 1000 + calls; }
+const char *foo_name(void) { return "libfoo"; }
+`;
+
+const C_KILNEXT = String.raw`
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+/* sum_range(n) = 0 + 1 + ... + (n - 1) */
+static PyObject *sum_range(PyObject *self, PyObject *arg) {
+    long long n = PyLong_AsLongLong(arg), s = 0;
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    for (long long i = 0; i < n; i++) s += i;
+    return PyLong_FromLongLong(s);
+}
+static PyMethodDef methods[] = {{"sum_range", sum_range, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "kilnext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_kilnext(void) { return PyModule_Create(&def); }
+`;
+
+/** Compiles the C sources with the toolchain's emcc, with the runtime's ABI flags. */
+function buildSideModules(dir, runtimeDir, kiln) {
+  const runtime = JSON.parse(fs.readFileSync(path.join(runtimeDir, "runtime.json"), "utf8"));
+  const include = pythonInclude(kiln);
+  const build = path.join(dir, "build");
+  fs.mkdirSync(build, { recursive: true });
+  fs.writeFileSync(path.join(build, "gamma.c"), C_GAMMA);
+  fs.writeFileSync(path.join(build, "foo.c"), C_FOO);
+  fs.writeFileSync(path.join(build, "kilnext.c"), C_KILNEXT);
+  const flags = ["-O2", ...runtime.cflags, ...runtime.ldflags, "-sSIDE_MODULE=1"].join(" ");
+  const ext = ".cpython-313-wasm32-emscripten.so";
+  const script = [
+    `emcc ${flags} foo.c -o libfoo.so`,
+    `emcc ${flags} -I${include} gamma.c -L. -lfoo -o _gamma${ext}`,
+    `emcc ${flags} -I${include} kilnext.c -o kilnext${ext}`,
+  ].join(" && ");
+  execFileSync(kiln, ["-q", "toolchain", "run", "--", "sh", "-c", script], { cwd: build, stdio: "inherit" });
+  const read = (name) => new Uint8Array(fs.readFileSync(path.join(build, name)));
+  return { libfoo: read("libfoo.so"), gamma: read(`_gamma${ext}`), kilnext: read(`kilnext${ext}`) };
+}
+
+/**
+ * Makes `dir`: the runtime files of `runtimeDir` (python.js, python.wasm, python_stdlib.zip,
+ * runtime.json, linked), the loader `loader` (copied: it finds everything beside itself),
+ * `console.html`, the fixture packages and their pyodide-lock.json. Returns the lockfile.
+ */
+export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, kiln }) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of ["python.js", "python.wasm", "python_stdlib.zip", "runtime.json"]) {
+    fs.symlinkSync(path.resolve(runtimeDir, name), path.join(dir, name));
+  }
+  fs.copyFileSync(loader, path.join(dir, "python.mjs"));
+  if (consolePage) fs.copyFileSync(consolePage, path.join(dir, "console.html"));
+  const so = buildSideModules(dir, runtimeDir, kiln);
+
+  const files = {
+    [`alpha-1.0-py3-none-any.whl`]: await wheel("alpha", "1.0", "py3-none-any", {
+      "alpha/__init__.py": `VALUE = "alpha"\n`,
+    }),
+    [`beta-2.0-py3-none-any.whl`]: await wheel("beta", "2.0", "py3-none-any", {
+      "beta/__init__.py": `import alpha\nVALUE = alpha.VALUE + "+beta"\n`,
+      "beta-2.0.data/purelib/beta_extra.py": `EXTRA = True\n`,
+    }),
+    [`beta_tests-2.0-py3-none-any.whl`]: await wheel("beta_tests", "2.0", "py3-none-any", {
+      "beta/tests/test_beta.py": `def test_value():\n    import beta\n    assert beta.VALUE\n`,
+    }),
+    [`libfoo-1.0.zip`]: await makeZip({ "libfoo.so": so.libfoo }),
+    [`gamma-0.3-${TAG}.whl`]: await wheel("gamma", "0.3", TAG, {
+      "gamma/__init__.py": `import beta\nfrom ._gamma import scaled, libname\n`,
+      [`gamma/_gamma.cpython-313-wasm32-emscripten.so`]: so.gamma,
+    }),
+    [`kilnext-0.1-${TAG}.whl`]: await wheel("kilnext", "0.1", TAG, {
+      [`kilnext.cpython-313-wasm32-emscripten.so`]: so.kilnext,
+    }),
+  };
+  const entry = (name, version, file, fields) => ({
+    depends: [], file_name: file, imports: [name], install_dir: "site", name,
+    package_type: "package", sha256: createHash("sha256").update(files[file]).digest("hex"),
+    shared_library: false, unvendored_tests: false, version, ...fields,
+  });
+  const lock = {
+    info: {
+      abi_version: "kiln-2026-0", arch: "wasm32", platform: "emscripten_3_1_69",
+      python: "3.13.5", version: "0.0.0-test",
+    },
+    packages: {
+      alpha: entry("alpha", "1.0", "alpha-1.0-py3-none-any.whl"),
+      beta: entry("beta", "2.0", "beta-2.0-py3-none-any.whl",
+        { depends: ["alpha"], imports: ["beta", "beta_extra"], unvendored_tests: true }),
+      "beta-tests": entry("beta-tests", "2.0", "beta_tests-2.0-py3-none-any.whl",
+        { depends: ["beta"], imports: [] }),
+      gamma: entry("gamma", "0.3", `gamma-0.3-${TAG}.whl`, { depends: ["beta", "libfoo"] }),
+      kilnext: entry("kilnext", "0.1", `kilnext-0.1-${TAG}.whl`),
+      libfoo: entry("libfoo", "1.0", "libfoo-1.0.zip", {
+        imports: [], install_dir: "dynlib", package_type: "shared_library", shared_library: true,
+      }),
+    },
+  };
+  for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+  fs.writeFileSync(path.join(dir, "pyodide-lock.json"), JSON.stringify(lock));
+  return lock;
+}

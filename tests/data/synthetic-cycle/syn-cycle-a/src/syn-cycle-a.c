@@ -1,0 +1,1 @@
+int syn_cycle_a(void) { return 1; }

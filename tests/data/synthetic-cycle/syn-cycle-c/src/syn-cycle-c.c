@@ -1,0 +1,1 @@
+int syn_cycle_c(void) { return 1; }

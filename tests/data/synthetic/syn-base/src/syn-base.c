@@ -1,0 +1,1 @@
+int syn_base(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_broken(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_fine(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_left(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_right(void) { return 1; }

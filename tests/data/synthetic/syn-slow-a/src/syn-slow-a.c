@@ -1,0 +1,1 @@
+int syn_slow_a(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_slow_b(void) { return 1; }

@@ -1,0 +1,1 @@
+int syn_top(void) { return 1; }
