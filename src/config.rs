@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 /// Environment variables kiln reads, with what each one does.
 pub const ENV_VARS: &[(&str, &str)] = &[
     (
+        "KILN_PROJECT_DIR",
+        "the project (with `toolchain/` and `recipes/`; default: the nearest folder above the current one that has `toolchain/toolchain.toml`)",
+    ),
+    (
         "KILN_CACHE_DIR",
         "cache folder (default: `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`)",
     ),
@@ -95,7 +99,9 @@ impl Settings {
         current_dir: &Path,
         var: &dyn Fn(&str) -> Option<String>,
     ) -> Self {
-        let project_dir = find_project_dir(current_dir);
+        let project_dir = var("KILN_PROJECT_DIR")
+            .map(|dir| current_dir.join(dir))
+            .unwrap_or_else(|| find_project_dir(current_dir));
         let recipe_dir = overrides
             .recipe_dir
             .map(|dir| current_dir.join(dir))

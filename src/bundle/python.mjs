@@ -144,7 +144,7 @@ def _find_imports(source):
                        _ast.PyCF_ONLY_AST | _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     except (SyntaxError, ValueError):
         return _answer("str", "")
-    names = {}
+    names = {}  # in order of appearance
     todo = [tree]
     while todo:
         node = todo.pop()
@@ -153,12 +153,14 @@ def _find_imports(source):
                 names[alias.name.partition(".")[0]] = None
         elif isinstance(node, _ast.ImportFrom) and not node.level and node.module:
             names[node.module.partition(".")[0]] = None
+        children = []
         for field in node._fields:
             value = getattr(node, field, None)
             if isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, _ast.AST))
+                children.extend(v for v in value if isinstance(v, _ast.AST))
             elif isinstance(value, _ast.AST):
-                todo.append(value)
+                children.append(value)
+        todo.extend(reversed(children))
     return _answer("str", "\n".join(names))
 
 def _packages_installed(site):

@@ -64,13 +64,24 @@ struct Row {
 }
 
 pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCode> {
+    let recipes = super::recipe::load_all(settings)?;
+    run_with_recipes(settings, recipes, args, false)
+}
+
+/// Builds the selection from `recipes`; `wheels_only` installs only wheels (`kiln build`),
+/// not the runtime bundle and lockfile.
+pub fn run_with_recipes(
+    settings: &Settings,
+    recipes: Vec<Recipe>,
+    args: BuildRecipesArgs,
+    wheels_only: bool,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let pin = Pin::load(&settings.toolchain_pin())?;
     // Like pyodide-build's cross-build environment, the toolchain provisions itself.
     let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
         .context("cannot install the toolchain root")?;
     let abi = Abi::load(&settings.project_dir.join("toolchain/abi.toml"))?;
-    let recipes = super::recipe::load_all(settings)?;
     let graph = Graph::new(&recipes);
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
@@ -168,6 +179,11 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                 row.seconds = Some(elapsed.as_secs_f64());
                 row.log = error.log().map(Path::to_path_buf);
                 eprintln!("\nerror: {error}");
+                let mut cause = std::error::Error::source(error);
+                while let Some(inner) = cause {
+                    eprintln!("  Caused by: {inner}");
+                    cause = inner.source();
+                }
             }
             TaskOutcome::Skipped { because } => {
                 ok = false;
@@ -186,7 +202,7 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                 continue;
             };
             match recipe.build.kind {
-                BuildKind::Runtime => install_runtime(
+                BuildKind::Runtime if !wheels_only => install_runtime(
                     recipe,
                     value.artifact(),
                     &install_dir,
@@ -195,15 +211,23 @@ pub fn run(settings: &Settings, args: BuildRecipesArgs) -> anyhow::Result<ExitCo
                     settings,
                     args.keep_stdlib_tests,
                 )?,
-                BuildKind::Package => wheels += install_wheels(value.artifact(), &install_dir)?,
+                BuildKind::Package
+                    if !wheels_only || selected.contains(recipe.package.name.as_str()) =>
+                {
+                    wheels += install_wheels(value.artifact(), &install_dir)?
+                }
                 _ => {}
             }
         }
-        let entries = super::lock::write_lock(settings, &recipes, &install_dir)?;
-        eprintln!(
-            "kiln: installed {wheels} wheel(s); `{}` lists {entries} package(s)",
-            install_dir.join(kiln::lock::LOCK_FILE).display()
-        );
+        if wheels_only {
+            eprintln!("kiln: {wheels} wheel(s) in `{}`", install_dir.display());
+        } else {
+            let entries = super::lock::write_lock(settings, &recipes, &install_dir)?;
+            eprintln!(
+                "kiln: installed {wheels} wheel(s); `{}` lists {entries} package(s)",
+                install_dir.join(kiln::lock::LOCK_FILE).display()
+            );
+        }
     }
 
     progress.event(serde_json::json!({"event": "summary", "rows": &rows}));

@@ -2,6 +2,7 @@
 //! turn arguments into library calls and print results. Data goes to stdout, everything
 //! else to stderr.
 
+mod build;
 mod build_recipes;
 mod cache;
 mod config;
@@ -57,6 +58,8 @@ pub enum Command {
     Recipe(recipe::RecipeCommand),
     /// Download, verify, cache and extract recipes' sources
     Fetch(fetch::FetchArgs),
+    /// Build one package out of tree (a folder, an sdist, or `name==version`), like `pyodide build`
+    Build(build::BuildArgs),
     /// Build recipes and their dependencies (into the cache; `--install` fills `dist/`)
     BuildRecipes(build_recipes::BuildRecipesArgs),
     /// Write `pyodide-lock.json` for the wheels in a distribution folder
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Toolchain(args) => toolchain::run(&settings, args),
         Command::Recipe(command) => recipe::run(&settings, command),
         Command::Fetch(args) => fetch::run(&settings, args),
+        Command::Build(args) => build::run(&settings, args),
         Command::BuildRecipes(args) => build_recipes::run(&settings, args),
         Command::Lock(args) => lock::lock(&settings, args),
         Command::Verify(args) => lock::verify(&settings, args),

@@ -339,3 +339,25 @@ fn unpack_stripped(archive: &Path, work_dir: &Path, root: &Path) -> Result<(), S
 
 #[cfg(test)]
 mod tests;
+
+/// The sha256 the package index lists for the sdist of `name==version`, for building a
+/// package that has no recipe (`kiln build name==version`): the index's own hash is then the
+/// pin, and the download is verified against it like any other.
+pub fn index_sdist_sha256(
+    ctx: &FetchContext,
+    name: &str,
+    version: &str,
+) -> Result<Sha256, SourceError> {
+    let agent = fetch::http_agent(ctx.settings)?;
+    let index = pypi::index_url(ctx)?;
+    let sdist = pypi::find_sdist(&agent, &index, name, version)?;
+    sdist.sha256.ok_or_else(|| SourceError::SdistNotFound {
+        name: name.to_string(),
+        version: version.to_string(),
+        url: sdist.url,
+        found: vec![format!(
+            "{} (the index lists no sha256 for it)",
+            sdist.filename
+        )],
+    })
+}
