@@ -347,22 +347,26 @@ impl<'a> Builder<'a> {
     }
 
     /// The kiln binary at a path the toolchain root can see (the compiler wrappers are links
-    /// to it): itself when it lives in the project, else a copy in the build folder, renewed
-    /// when the binary changes.
+    /// to it): a hard link (or copy) in the build folder, renewed when the binary changes.
+    /// Never the binary itself: a `cargo build` replacing it mid-build would leave dangling
+    /// wrapper links, and the build would silently find the host's `cc` next on PATH.
     fn kiln_exe_in_reach(&self) -> std::io::Result<PathBuf> {
         let exe = std::env::current_exe()?;
-        if exe.starts_with(&self.settings.project_dir) {
-            return Ok(exe);
-        }
-        let copy = self.settings.build_dir().join(".bin/kiln");
-        let same = |a: &Path, b: &Path| match (fs_err::metadata(a), fs_err::metadata(b)) {
-            (Ok(a), Ok(b)) => a.len() == b.len() && a.modified().ok() <= b.modified().ok(),
-            _ => false,
-        };
-        if !same(&exe, &copy) {
-            fs_err::create_dir_all(self.settings.build_dir().join(".bin"))?;
-            let temporary = copy.with_extension("tmp");
-            fs_err::copy(&exe, &temporary)?;
+        let metadata = fs_err::metadata(&exe)?;
+        let stamp = metadata
+            .modified()
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |time| time.as_nanos());
+        let bin = self.settings.build_dir().join(".bin");
+        let copy = bin.join(format!("kiln-{}-{stamp}", metadata.len()));
+        if !copy.is_file() {
+            fs_err::create_dir_all(&bin)?;
+            let temporary = bin.join(format!(".kiln-{}.tmp", std::process::id()));
+            let _ = fs_err::remove_file(&temporary);
+            if std::fs::hard_link(&exe, &temporary).is_err() {
+                fs_err::copy(&exe, &temporary)?;
+            }
             fs_err::rename(&temporary, &copy)?;
         }
         Ok(copy)
