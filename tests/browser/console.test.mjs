@@ -1,0 +1,203 @@
+// console.html in a real browser: Debian's Chromium, headless, driven by playwright-core.
+//
+//   cd tests/browser && npm ci && cd ../.. && node --test tests/browser/
+//
+// 1. kiln's numpy: opens console.html from the dist folder, types
+//    `import numpy; print(numpy.arange(6).reshape(2,3).sum())`, clicks Run and expects `15`
+//    (skipped when the dist's pyodide-lock.json has no numpy yet).
+// 2. Test packages made on the spot (a C extension, a shared library package), with the
+//    loader and console page from src/bundle: the same path through the browser without numpy.
+//
+// Environment:
+//   KILN_DIST        the distribution folder (default dist/)
+//   KILN_SERVE_URL   a server already serving it (`kiln serve`); default: one started here
+//   KILN_SCREENSHOT  where the numpy run's screenshot goes (default target/browser-console.png)
+//   KILN_CHROMIUM    the browser (default /usr/bin/chromium, Debian's package `chromium`)
+//   KILN_BIN, KILN_LOADER: as for loader.test.mjs
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { chromium } from "playwright-core";
+import { REPO, kilnBinary, makeFixtureDist } from "./fixtures.mjs";
+
+const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
+const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? "src/bundle/python.mjs");
+const CONSOLE_PAGE = path.join(REPO, "src", "bundle", "console.html");
+const WORK = path.join(REPO, "target", "browser-tests", "console");
+const SCREENSHOT = path.resolve(REPO, process.env.KILN_SCREENSHOT ?? "target/browser-console.png");
+const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
+const NUMPY_CODE = "import numpy; print(numpy.arange(6).reshape(2,3).sum())";
+
+const MIME_TYPES = {
+  ".wasm": "application/wasm",
+  ".mjs": "text/javascript",
+  ".js": "text/javascript",
+  ".json": "application/json",
+  ".html": "text/html; charset=utf-8",
+  ".zip": "application/octet-stream",
+  ".whl": "application/octet-stream",
+  ".png": "image/png",
+};
+
+/** A static file server for `root` on 127.0.0.1 (a free port); it logs the paths asked for. */
+async function serve(root) {
+  const requests = [];
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url, "http://127.0.0.1");
+    requests.push(url.pathname);
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root + path.sep) || request.method !== "GET") {
+      response.writeHead(404).end();
+      return;
+    }
+    fs.readFile(file, (error, data) => {
+      if (error) {
+        response.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
+        return;
+      }
+      response.writeHead(200, {
+        "Content-Type": MIME_TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Length": data.length,
+        "Cache-Control": "no-cache",
+      });
+      response.end(data);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+let browser;
+const servers = [];
+
+before(async () => {
+  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Background networking off: this machine's network is closed, and Chromium would
+    // otherwise keep trying to reach its services. playwright makes a fresh profile folder.
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const server of servers) await server.close();
+});
+
+/**
+ * Opens console.html at `baseURL`, waits until it is ready, types `code`, clicks Run and
+ * waits for a line `expected` in the output. Returns the timings in ms.
+ */
+async function runInConsole(t, baseURL, code, expected, screenshot) {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  const log = [];
+  page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
+  page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
+  // Record synchronous wasm compiles: the loader compiles side modules asynchronously
+  // (Chromium refuses synchronous compiles of large modules on the main thread). emscripten
+  // itself compiles tiny adapter modules synchronously (a JS function put in the table).
+  await page.addInitScript(() => {
+    const original = WebAssembly.Module;
+    window.kilnSyncCompiles = [];
+    WebAssembly.Module = new Proxy(original, {
+      construct(target, args) {
+        window.kilnSyncCompiles.push(args[0]?.byteLength ?? args[0]?.length);
+        return new target(...args);
+      },
+    });
+  });
+  try {
+    const opened = performance.now();
+    await page.goto(new URL("console.html", baseURL).href);
+    await page.waitForFunction(() => ["ready", "error"].includes(document.getElementById("status").dataset.state),
+      null, { timeout: 120_000 });
+    const status = await page.textContent("#status");
+    assert.match(status, /^Ready in \d+ ms$/, `the console did not boot: ${status}\n${log.join("\n")}`);
+    const bootMs = await page.evaluate(async () => { await window.kilnReady; return window.kilnBootMs; });
+
+    await page.fill("#code", "");
+    await page.locator("#code").pressSequentially(code);
+    const clicked = performance.now();
+    await page.click("#run");
+    await page.waitForFunction((line) => {
+      const output = document.getElementById("output");
+      return output.textContent.split("\n").includes(line) || output.querySelector(".error");
+    }, expected, { timeout: 120_000 });
+    const seen = performance.now();
+    const errors = await page.$$eval("#output .error", (spans) => spans.map((s) => s.textContent));
+    assert.deepEqual(errors, [], `the code failed in the page:\n${errors.join("\n")}\n${log.join("\n")}`);
+    await page.waitForFunction(() => !document.getElementById("run").disabled);
+    const syncCompiles = await page.evaluate(() => window.kilnSyncCompiles);
+    console.log(syncCompiles.length, Math.max(...syncCompiles));
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot });
+
+    // Errors are shown in the page as Python tracebacks; Ctrl+Enter runs too.
+    await page.fill("#code", "1/0");
+    await page.press("#code", "Control+Enter");
+    await page.waitForSelector("#output .error");
+    assert.match(await page.textContent("#output .error"), /ZeroDivisionError: division by zero/);
+
+    const runMs = Math.round(seen - clicked);
+    t.diagnostic(`boot ${bootMs} ms (navigation to "Ready"), Run to "${expected}" ${runMs} ms, ` +
+      `boot + run ${bootMs + runMs} ms (page open to output, typing aside: ${Math.round(seen - opened)} ms); ` +
+      `screenshot ${path.relative(REPO, screenshot)}`);
+    return { bootMs, runMs };
+  } finally {
+    await page.close();
+  }
+}
+
+test("console.html runs numpy from the dist's lockfile", async (t) => {
+  let baseURL = process.env.KILN_SERVE_URL;
+  let lockText;
+  if (baseURL) {
+    if (!baseURL.endsWith("/")) baseURL += "/";
+    const response = await fetch(new URL("pyodide-lock.json", baseURL));
+    lockText = response.ok ? await response.text() : undefined;
+  } else {
+    const file = path.join(DIST, "pyodide-lock.json");
+    lockText = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+  }
+  if (!lockText || !JSON.parse(lockText).packages?.numpy) {
+    t.skip(`no numpy in ${baseURL ?? DIST}'s pyodide-lock.json (build it: kiln build-recipes numpy --install)`);
+    return;
+  }
+  let server;
+  if (!baseURL) {
+    server = await serve(DIST);
+    servers.push(server);
+    baseURL = server.url;
+  }
+  await runInConsole(t, baseURL, NUMPY_CODE, "15", SCREENSHOT);
+  if (server) assert.ok(server.requests.some((p) => /^\/numpy-.*\.whl$/.test(p)), "the numpy wheel was not fetched");
+});
+
+test("console.html loads a C extension and a shared library package (test packages)", async (t) => {
+  const kiln = kilnBinary();
+  assert.ok(kiln, "no kiln binary: cargo build first, or set KILN_BIN");
+  const dir = path.join(WORK, "dist");
+  await makeFixtureDist(dir, { runtimeDir: DIST, loader: LOADER, consolePage: CONSOLE_PAGE, kiln });
+  const server = await serve(dir);
+  servers.push(server);
+  // kilnext: a C extension; gamma: one linked against libfoo.so (a dynlib entry), with
+  // pure-Python dependencies.
+  await runInConsole(t, server.url,
+    "import kilnext, gamma\nprint(kilnext.sum_range(6), gamma.scaled(7), gamma.libname())", "15 7001 libfoo",
+    path.join(REPO, "target", "browser-console-packages.png"));
+  for (const wheel of ["kilnext-0.1-", "gamma-0.3-", "beta-2.0-", "alpha-1.0-", "libfoo-1.0.zip"]) {
+    assert.ok(server.requests.some((p) => p.startsWith("/" + wheel)), `${wheel}… was not fetched`);
+  }
+});
