@@ -77,6 +77,24 @@ async function serve(root) {
 let browser;
 const servers = [];
 
+/**
+ * Pixels of a PNG that stand out from its first pixel (the background), counted by the
+ * browser itself (it decodes PNG): a screenshot-based check that text is really drawn.
+ */
+function inkPixels(page, png) {
+  return page.evaluate(async (base64) => {
+    const blob = await (await fetch(`data:image/png;base64,${base64}`)).blob();
+    const bitmap = await createImageBitmap(blob);
+    const context = new OffscreenCanvas(bitmap.width, bitmap.height).getContext("2d");
+    context.drawImage(bitmap, 0, 0);
+    const { data } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    const level = (i) => (data[i] + data[i + 1] + data[i + 2]) / 3;
+    let ink = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(level(i) - level(0)) > 64) ink++;
+    return ink;
+  }, png.toString("base64"));
+}
+
 before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
   browser = await chromium.launch({
@@ -105,15 +123,20 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
   const log = [];
   page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
-  // Record synchronous wasm compiles: the loader compiles side modules asynchronously
-  // (Chromium refuses synchronous compiles of large modules on the main thread). emscripten
-  // itself compiles tiny adapter modules synchronously (a JS function put in the table).
+  // Record synchronous compiles of side modules (a dylink.0 section first): the loader
+  // compiles them asynchronously, as Chromium refuses synchronous compiles of large modules
+  // on the main thread. (emscripten compiles tiny adapter modules synchronously: not these.)
   await page.addInitScript(() => {
     const original = WebAssembly.Module;
-    window.kilnSyncCompiles = [];
+    window.kilnSyncSideModules = [];
     WebAssembly.Module = new Proxy(original, {
       construct(target, args) {
-        window.kilnSyncCompiles.push(args[0]?.byteLength ?? args[0]?.length);
+        const bytes = ArrayBuffer.isView(args[0])
+          ? new Uint8Array(args[0].buffer, args[0].byteOffset, Math.min(args[0].byteLength, 24))
+          : new Uint8Array(args[0], 0, Math.min(args[0].byteLength, 24));
+        if (String.fromCharCode(...bytes).includes("dylink.0")) {
+          window.kilnSyncSideModules.push(bytes.length);
+        }
         return new target(...args);
       },
     });
@@ -121,11 +144,15 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
   try {
     const opened = performance.now();
     await page.goto(new URL("console.html", baseURL).href);
-    await page.waitForFunction(() => ["ready", "error"].includes(document.getElementById("status").dataset.state),
+    await page.waitForFunction(
+      () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
       null, { timeout: 120_000 });
     const status = await page.textContent("#status");
     assert.match(status, /^Ready in \d+ ms$/, `the console did not boot: ${status}\n${log.join("\n")}`);
-    const bootMs = await page.evaluate(async () => { await window.kilnReady; return window.kilnBootMs; });
+    const bootMs = await page.evaluate(async () => {
+      await window.kilnReady;
+      return window.kilnBootMs;
+    });
 
     await page.fill("#code", "");
     await page.locator("#code").pressSequentially(code);
@@ -138,9 +165,18 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
     const seen = performance.now();
     const errors = await page.$$eval("#output .error", (spans) => spans.map((s) => s.textContent));
     assert.deepEqual(errors, [], `the code failed in the page:\n${errors.join("\n")}\n${log.join("\n")}`);
+    // The expected line is drawn: its area of a screenshot has ink.
+    const box = await page.evaluate((text) => {
+      const span = [...document.querySelectorAll("#output span")].find((s) => s.textContent === text + "\n");
+      const rect = span?.getBoundingClientRect();
+      return rect && { x: rect.x, y: rect.y, width: rect.width, height: rect.height };
+    }, expected);
+    assert.ok(box?.width > 0 && box?.height > 0, `no output line "${expected}" on the page`);
+    const ink = await inkPixels(page, await page.screenshot({ clip: box }));
+    assert.ok(ink >= 10, `the line "${expected}" does not show on a screenshot (${ink} ink pixels)`);
     await page.waitForFunction(() => !document.getElementById("run").disabled);
-    const syncCompiles = await page.evaluate(() => window.kilnSyncCompiles);
-    console.log(syncCompiles.length, Math.max(...syncCompiles));
+    assert.equal(await page.evaluate(() => window.kilnSyncSideModules.length), 0,
+      "a side module was compiled synchronously: the loader's preload missed it");
     fs.mkdirSync(path.dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot });
 
@@ -152,7 +188,8 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
 
     const runMs = Math.round(seen - clicked);
     t.diagnostic(`boot ${bootMs} ms (navigation to "Ready"), Run to "${expected}" ${runMs} ms, ` +
-      `boot + run ${bootMs + runMs} ms (page open to output, typing aside: ${Math.round(seen - opened)} ms); ` +
+      `boot + run ${bootMs + runMs} ms (page open to output, with typing: ` +
+      `${Math.round(seen - opened)} ms); "${expected}" drawn with ${ink} ink pixels; ` +
       `screenshot ${path.relative(REPO, screenshot)}`);
     return { bootMs, runMs };
   } finally {
@@ -172,7 +209,8 @@ test("console.html runs numpy from the dist's lockfile", async (t) => {
     lockText = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
   }
   if (!lockText || !JSON.parse(lockText).packages?.numpy) {
-    t.skip(`no numpy in ${baseURL ?? DIST}'s pyodide-lock.json (build it: kiln build-recipes numpy --install)`);
+    t.skip(`no numpy in ${baseURL ?? DIST}'s pyodide-lock.json ` +
+      "(build it: kiln build-recipes numpy --install)");
     return;
   }
   let server;
@@ -182,7 +220,9 @@ test("console.html runs numpy from the dist's lockfile", async (t) => {
     baseURL = server.url;
   }
   await runInConsole(t, baseURL, NUMPY_CODE, "15", SCREENSHOT);
-  if (server) assert.ok(server.requests.some((p) => /^\/numpy-.*\.whl$/.test(p)), "the numpy wheel was not fetched");
+  if (server) {
+    assert.ok(server.requests.some((p) => /^\/numpy-.*\.whl$/.test(p)), "the numpy wheel was not fetched");
+  }
 });
 
 test("console.html loads a C extension and a shared library package (test packages)", async (t) => {
@@ -194,8 +234,8 @@ test("console.html loads a C extension and a shared library package (test packag
   servers.push(server);
   // kilnext: a C extension; gamma: one linked against libfoo.so (a dynlib entry), with
   // pure-Python dependencies.
-  await runInConsole(t, server.url,
-    "import kilnext, gamma\nprint(kilnext.sum_range(6), gamma.scaled(7), gamma.libname())", "15 7001 libfoo",
+  const code = "import kilnext, gamma\nprint(kilnext.sum_range(6), gamma.scaled(7), gamma.libname())";
+  await runInConsole(t, server.url, code, "15 7001 libfoo",
     path.join(REPO, "target", "browser-console-packages.png"));
   for (const wheel of ["kilnext-0.1-", "gamma-0.3-", "beta-2.0-", "alpha-1.0-", "libfoo-1.0.zip"]) {
     assert.ok(server.requests.some((p) => p.startsWith("/" + wheel)), `${wheel}… was not fetched`);

@@ -105,7 +105,8 @@ function wheel(name, version, tag, files) {
   const all = {
     ...files,
     [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`,
-    [`${info}/WHEEL`]: `Wheel-Version: 1.0\nGenerator: kiln-tests\nRoot-Is-Purelib: ${tag.startsWith("py3")}\nTag: ${tag}\n`,
+    [`${info}/WHEEL`]: "Wheel-Version: 1.0\nGenerator: kiln-tests\n" +
+      `Root-Is-Purelib: ${tag.startsWith("py3")}\nTag: ${tag}\n`,
   };
   const record = Object.entries(all).map(([file, content]) => {
     const digest = createHash("sha256").update(content).digest("base64url");
@@ -178,7 +179,8 @@ function buildSideModules(dir, runtimeDir, kiln) {
     `emcc ${flags} -I${include} gamma.c -L. -lfoo -o _gamma${ext}`,
     `emcc ${flags} -I${include} kilnext.c -o kilnext${ext}`,
   ].join(" && ");
-  execFileSync(kiln, ["-q", "toolchain", "run", "--", "sh", "-c", script], { cwd: build, stdio: "inherit" });
+  execFileSync(kiln, ["-q", "toolchain", "run", "--", "sh", "-c", script],
+    { cwd: build, stdio: "inherit" });
   const read = (name) => new Uint8Array(fs.readFileSync(path.join(build, name)));
   return { libfoo: read("libfoo.so"), gamma: read(`_gamma${ext}`), kilnext: read(`kilnext${ext}`) };
 }

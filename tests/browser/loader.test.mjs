@@ -81,10 +81,16 @@ test("loadPackage: transitive dependencies, a global shared library, metadata", 
   assert.equal(compiles.count, 0, "imports compiled wasm synchronously: the preload missed");
 
   assert.equal(py.runPython("import beta, beta_extra; beta.VALUE + str(beta_extra.EXTRA)"), "alpha+betaTrue");
-  assert.equal(py.runPython(
-    "import importlib.metadata as md; md.version('gamma') + ' ' + md.distribution('gamma').read_text('INSTALLER')"),
-    "0.3 kiln\n");
+  assert.equal(py.runPython("import importlib.metadata as md\n" +
+    "md.version('gamma') + ' ' + md.distribution('gamma').read_text('INSTALLER')"), "0.3 kiln\n");
   assert.ok(py.FS.analyzePath("/usr/local/lib/libfoo.so").exists, "dynlib files go to /usr/local/lib");
+
+  // Concurrent calls share the work: the second waits for the first's installation.
+  const { py: other } = await boot();
+  const first = other.loadPackage("kilnext");
+  assert.deepEqual(await other.loadPackage("kilnext"), []);
+  assert.equal(other.runPython("import kilnext; kilnext.sum_range(3)"), 3);
+  assert.deepEqual(await first, ["kilnext"]);
 
   // Already loaded: nothing to do. A package added to an imported one's folder is found.
   assert.deepEqual(await py.loadPackage(["gamma", "beta"]), []);
@@ -110,7 +116,9 @@ test("loadPython({ packages }) and loadPackagesFromImports", async (t) => {
   ].join("\n");
   assert.deepEqual(await py.loadPackagesFromImports(code), ["alpha", "beta"]);
   assert.deepEqual(Object.keys(py.loadedPackages).sort(), ["alpha", "beta", "kilnext"]);
-  assert.deepEqual(await py.loadPackagesFromImports("this is not python ("), []);
+  // Code that does not parse imports nothing (running it reports the error).
+  assert.deepEqual(await py.loadPackagesFromImports("import gamma ("), []);
+  assert.equal(py.loadedPackages.gamma, undefined);
 });
 
 test("integrity: a tampered wheel is refused, naming the package and both hashes", async () => {
@@ -161,12 +169,15 @@ test("command line: --packages, the code's own imports, no lockfile", () => {
   };
   assert.deepEqual(run(FIXTURE, "-c", "import gamma, kilnext; print(gamma.scaled(2), kilnext.sum_range(6))"),
     { status: 0, out: "2001 15", err: "" });
-  assert.deepEqual(run(FIXTURE, "--packages", "Beta,kilnext", "-c",
+  assert.deepEqual(run(FIXTURE, "--packages", "Beta,beta_extra,kilnext", "-c",
     "import sys; print(sorted(m for m in ('alpha', 'beta', 'kilnext') if m in sys.modules))\n" +
     "import beta, kilnext; print(beta.VALUE)"), { status: 0, out: "[]\nalpha+beta", err: "" });
-  fs.writeFileSync(path.join(WORK, "script.py"), "import sys\nif sys:\n    from gamma import libname\nprint(libname(), sys.argv[1:])\n");
+  fs.writeFileSync(path.join(WORK, "script.py"),
+    "import sys\nif sys:\n    from gamma import libname\nprint(libname(), sys.argv[1:])\n");
   assert.deepEqual(run(FIXTURE, "script.py", "a", "b"), { status: 0, out: "libfoo ['a', 'b']", err: "" });
-  assert.deepEqual(run(FIXTURE, "-Sc", "import kilnext; print(kilnext.sum_range(4))"), { status: 0, out: "6", err: "" });
+  // Options that act at start-up apply: main() starts its own interpreter.
+  assert.deepEqual(run(FIXTURE, "-Ic", "import sys, kilnext; print(kilnext.sum_range(4), sys.flags.isolated)"),
+    { status: 0, out: "6 1", err: "" });
   const unknown = run(FIXTURE, "--packages=nope", "-c", "print(1)");
   assert.equal(unknown.status, 1);
   assert.match(unknown.err, /^kiln: no package named nope/);

@@ -252,3 +252,48 @@ fn link_check_fails_a_missing_symbol() {
         "{stderr}"
     );
 }
+
+/// NumPy's own test suite inside the runtime (pytest, loaded from wheels kiln built).
+/// Known failures are deselected here with their reason, so anything new fails the test.
+#[test]
+fn numpy_test_suite_passes_in_the_runtime() {
+    toolchain();
+    let dist = project_dir().join("target/kiln-tests/dist-numpy-tests");
+    run_ok(kiln().args(["build-recipes", "numpy", "pytest", "hypothesis", "--install", "--install-dir"]).arg(&dist));
+    let site = scratch("numpy-tests-site");
+    for wheel in wheels(&dist) {
+        run_ok(Command::new("unzip").arg("-q").arg("-o").arg(&wheel).arg("-d").arg(&site));
+    }
+    const DESELECTED: &[(&str, &str)] = &[(
+        "numpy/_core/tests/test_multiarray.py::TestFromBuffer::test_mmap_close",
+        "emscripten's mmap of a file fails with EINVAL",
+    )];
+    let mut command = python(&dist);
+    command.env("PYTHONPATH", &site).current_dir(&site).args([
+        "-m",
+        "pytest",
+        "numpy/_core/tests/test_multiarray.py",
+        "numpy/_core/tests/test_umath.py",
+        "numpy/linalg/tests",
+        "-q",
+        // pytest's fd-level capture needs fstat on unlinked temporary files, which
+        // emscripten's file system lacks; faulthandler needs a real stderr fd.
+        "-s",
+        "-p",
+        "no:faulthandler",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not slow",
+    ]);
+    for (test, _reason) in DESELECTED {
+        command.args(["--deselect", test]);
+    }
+    let output = run(&mut command);
+    let stdout = text(&output.stdout);
+    let summary = stdout.lines().last().unwrap_or_default().to_string();
+    eprintln!("numpy test summary: {summary}");
+    assert_eq!(output.status.code(), Some(0), "{summary}");
+    let failed = summary.split(", ").any(|part| part.split_whitespace().nth(1) == Some("failed"));
+    assert!(summary.contains(" passed") && !failed, "{summary}");
+}
