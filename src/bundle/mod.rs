@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! dist/python.mjs          the loader (ES module; Node and browsers), embedded in kiln
+//! dist/console.html        a REPL page for browsers, embedded in kiln
 //! dist/python.js           emscripten's module factory for the interpreter
 //! dist/python.wasm         the interpreter
 //! dist/python_stdlib.zip   the pure-Python standard library, imported through zipimport
@@ -20,6 +21,9 @@ use crate::zipfile::DeterministicZip;
 
 /// The loader, written for kiln (see `src/bundle/python.mjs`).
 pub const LOADER: &str = include_str!("python.mjs");
+
+/// A small REPL page that boots the runtime in a browser (`kiln serve`, then open it).
+pub const CONSOLE: &str = include_str!("console.html");
 
 /// The stdlib version folder inside the runtime's prefix.
 pub const STDLIB_DIR: &str = "lib/python3.13";
@@ -99,6 +103,7 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
         write(name, &bytes)?;
     }
     write("python.mjs", LOADER.as_bytes())?;
+    write("console.html", CONSOLE.as_bytes())?;
     write(
         "python_stdlib.zip",
         &stdlib_zip(&prefix.join(STDLIB_DIR), options)?,

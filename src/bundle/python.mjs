@@ -425,12 +425,16 @@ function indexLock(json, url) {
 /**
  * The packages to load for `names`, dependencies first (depth-first over `depends`). A cycle
  * is cut where it closes: such packages then load in an arbitrary order among themselves.
+ * A requested name that is no package's may be a module one provides (yaml → pyyaml).
  */
 function resolvePackages(lock, names) {
   const order = [];
   const seen = new Set();
   const visit = (name, dependent) => {
-    const key = normalizeName(name);
+    let key = normalizeName(name);
+    if (!dependent && !lock.packages.has(key) && lock.imports.has(name)) {
+      key = lock.imports.get(name);
+    }
     const entry = lock.packages.get(key);
     if (!entry) {
       throw new Error(dependent
@@ -458,14 +462,17 @@ async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Node's zlib binding: its DecompressionStream is written in JS on top of web streams and
-// was 4 times slower than zlib here on a 550-file wheel (100 ms against 25 ms). Browsers'
-// DecompressionStream is native.
-const nodeZlib = IS_NODE ? import("node:zlib") : undefined;
+// Node: its zlib binding, imported on first use. Node's DecompressionStream is written in JS
+// over web streams and was 4 times slower than zlib here on a 550-file wheel (100 ms against
+// 25 ms); browsers' is native.
+let nodeZlib;
 
 /** Inflates one deflated ("raw", no header) zip member. */
 async function inflateRaw(data) {
-  if (nodeZlib) return new Uint8Array((await nodeZlib).inflateRawSync(data));
+  if (IS_NODE) {
+    nodeZlib ??= import("node:zlib");
+    return new Uint8Array((await nodeZlib).inflateRawSync(data));
+  }
   const stream = new DecompressionStream("deflate-raw");
   const writer = stream.writable.getWriter();
   writer.write(data).catch(() => {}); // a failure shows in the reader too
@@ -573,7 +580,9 @@ function installPath(name, installDir, label) {
   return `${SITE_PACKAGES}/${name}`;
 }
 
-const isWasm = (b) => b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+// "\0asm": a shared object that is not WebAssembly is left to fail at its import.
+const isWasm = (b) =>
+  b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 const baseName = (path) => path.slice(path.lastIndexOf("/") + 1);
 // A Python extension module's file name (PEP 3149 tag or the stable ABI's).
 const EXTENSION_MODULE = /\.(cpython-[^.]+|abi3)\.so$/;
@@ -635,8 +644,6 @@ async function loadSharedLibraries(Module, files, { global, label, diagnostic })
   const extensions = modules.filter((m) => !isLibrary(m.path));
 
   const preload = ({ path, data }) => new Promise((resolve, reject) => {
-    // Only names ending in .so reach the plugin (and a library's own folder and name are
-    // what dlopen will ask for).
     Module.FS_createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
       true, true, resolve,
       () => reject(new Error(`kiln: cannot load ${path} from ${label}: ${diagnostic()}`)),
@@ -661,7 +668,6 @@ async function loadSharedLibraries(Module, files, { global, label, diagnostic })
     };
     libraries.forEach(visit);
     for (const library of ordered) {
-      if (!library.path.endsWith(".so")) continue; // versioned names: dlopen loads them itself
       await preload(library);
       await loadDynamicLibrary(library.path, { loadAsync: true, global, nodelete: true },
         global ? undefined : {});
@@ -670,7 +676,7 @@ async function loadSharedLibraries(Module, files, { global, label, diagnostic })
     }
   }
   // The plugin instantiates one module at a time, in the order asked.
-  await Promise.all(extensions.filter((m) => m.path.endsWith(".so")).map(preload));
+  await Promise.all(extensions.map(preload));
 }
 
 /**
@@ -853,18 +859,29 @@ class Python {
    * without packages) instead of an error.
    */
   async _lock({ optional = false } = {}) {
-    this._lockPromise ??= readURL(this._lockFileURL).then(
-      (bytes) => indexLock(JSON.parse(new TextDecoder().decode(bytes)), this._lockFileURL),
-      (error) => {
-        this._lockPromise = undefined; // perhaps there later: ask again next time
-        throw error.notFound
-          ? Object.assign(new Error(`kiln: no package lockfile at ${this._lockFileURL}`),
-            { notFound: true })
-          : error;
-      });
+    const url = this._lockFileURL;
+    this._lockPromise ??= (async () => {
+      let bytes;
+      try {
+        bytes = await readURL(url);
+      } catch (error) {
+        if (!error.notFound) throw error;
+        throw Object.assign(new Error(`kiln: no package lockfile at ${url}`), { notFound: true });
+      }
+      let json;
+      try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (error) {
+        throw new Error(`kiln: ${url} is not valid JSON: ${error.message}`);
+      }
+      return indexLock(json, url);
+    })();
     try {
       return await this._lockPromise;
     } catch (error) {
+      // A missing lockfile stays missing (no request per snippet run); other failures, such
+      // as a network error, are tried again next time.
+      if (!error.notFound) this._lockPromise = undefined;
       if (optional && error.notFound) return null;
       throw error;
     }
@@ -875,7 +892,8 @@ class Python {
    * loaded already: each file is fetched, checked against the lockfile's sha256 and unpacked
    * (wheels into site-packages, shared-library entries into /usr/local/lib), and its shared
    * libraries are compiled and linked before anything imports them.
-   *   names            a package name or an array of them (any spelling: "PyYAML", "pyyaml")
+   *   names            a package name or an array of them (any spelling: "PyYAML", "pyyaml";
+   *                    or a module a package provides: "yaml")
    *   messageCallback  (text) => void: "Loading a, b" / "Loaded a, b"
    *   errorCallback    (text) => void: the reason of a failure (which is also thrown)
    *   checkIntegrity   compare each file's sha256 with the lockfile's (default true)
@@ -887,9 +905,10 @@ class Python {
     try {
       const lock = await this._lock();
       const order = resolvePackages(lock, requested);
+      // Packages loaded or being loaded (by an earlier call still under way) are awaited, not
+      // loaded again.
       fresh = order.filter((name) => !this._packages.has(name));
-      if (fresh.length === 0) return [];
-      messageCallback?.(`Loading ${fresh.join(", ")}`);
+      if (fresh.length) messageCallback?.(`Loading ${fresh.join(", ")}`);
       // Downloads and their integrity checks all start now; installations run in dependency
       // order, since a package's shared libraries may link against its dependencies'.
       for (const name of fresh) {
@@ -914,7 +933,7 @@ class Python {
       errorCallback?.(error.message);
       throw error;
     }
-    messageCallback?.(`Loaded ${fresh.join(", ")}`);
+    if (fresh.length) messageCallback?.(`Loaded ${fresh.join(", ")}`);
     return fresh;
   }
 
@@ -925,7 +944,8 @@ class Python {
     try {
       bytes = await readURL(new URL(entry.file_name, this._indexURL));
     } catch (error) {
-      throw new Error(`kiln: cannot fetch package ${name}: ${error.message.replace(/^kiln: /, "")}`);
+      const reason = error.message.replace(/^kiln: /, "");
+      throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
     }
     if (checkIntegrity) {
       const expected = String(entry.sha256 ?? "").toLowerCase();
@@ -962,6 +982,8 @@ class Python {
     }
     // Which installer put it there (PEP 376), as pip does.
     if (distInfo) FS.writeFile(`${distInfo}/INSTALLER`, "kiln\n");
+    // The preload plugin takes names ending in .so; a versioned name (libfoo.so.1, rare in
+    // wheels) is left to dlopen, which compiles it synchronously.
     await loadSharedLibraries(this._Module, files.filter((f) => f.path?.endsWith(".so")), {
       global: entry.install_dir === "dynlib" || entry.shared_library === true,
       label,
@@ -1014,7 +1036,9 @@ class Python {
 function pythonCommand(args) {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === "--") return args[i + 1] === undefined ? { kind: "stdin" } : { kind: "script", value: args[i + 1] };
+    if (a === "--") {
+      return args[i + 1] === undefined ? { kind: "stdin" } : { kind: "script", value: args[i + 1] };
+    }
     if (a === "--check-hash-based-pycs") { i++; continue; }
     if (a.startsWith("--")) continue;
     if (a === "-") return { kind: "stdin" };
@@ -1088,9 +1112,14 @@ async function main(args) {
   const py = await loadPython({ mountHost: extra, env, _ttys: [0, 1, 2].map((fd) => isatty(fd)) });
   let status;
   try {
-    // Finding a snippet's imports may start the interpreter; CPython's main() then takes the
-    // running interpreter over, with this command line's configuration.
     await loadCommandPackages(py, command, packages);
+    // Finding a snippet's imports may have started the interpreter: stop it, so that CPython's
+    // main() starts afresh with this command line's configuration (-E, -S, -I, -X … act
+    // during start-up). Packages stay: files and loaded libraries live outside Python.
+    if (py._started) {
+      py._Module._Py_FinalizeEx();
+      py._started = false;
+    }
     status = py._Module.callMain(args);
   } catch (e) {
     if (e && e.name === "ExitStatus") status = e.status;
