@@ -18,7 +18,7 @@ const PACKAGES: &[&str] = &[
 
 /// Builds the packages (cached by content after the first time) and installs runtime and
 /// wheels into a test-owned folder.
-fn packages_dist() -> PathBuf {
+pub fn packages_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         toolchain();
@@ -35,7 +35,7 @@ fn packages_dist() -> PathBuf {
     .clone()
 }
 
-fn wheels(dist: &Path) -> Vec<PathBuf> {
+pub fn wheels(dist: &Path) -> Vec<PathBuf> {
     let mut wheels: Vec<PathBuf> = std::fs::read_dir(dist)
         .expect("dist exists")
         .flatten()
