@@ -24,7 +24,7 @@
 //! # Environment (set by [`wrapper_env`]; the only configuration, see [`ENV_VARS`])
 //! ```text
 //! KILN_WRAPPER_DIR                  the wrapper folder: left out of PATH for the real tool
-//! KILN_WRAPPER_LOG                  file the two log lines per call are appended to
+//! KILN_WRAPPER_LOG                  file (absolute) the two log lines per call are appended to
 //! KILN_WRAPPER_CFLAGS               ABI flags for every C compile (toolchain/abi.toml `cflags`)
 //! KILN_WRAPPER_CXXFLAGS             ABI flags for every C++ compile (`cxxflags`)
 //! KILN_WRAPPER_LDFLAGS              ABI flags for every link (`ldflags`)

@@ -13,13 +13,17 @@ use crate::packages::{packages_dist, wheels};
 fn lock_tools_venv() -> std::path::PathBuf {
     let venv = project_dir().join("target/kiln-tests/pyodide-lock-venv");
     if !venv.join("bin/python").exists() {
-        run_ok(kiln().args(["toolchain", "run", "--", "python3.13", "-m", "venv"]).arg(&venv));
-        run_ok(kiln().args(["toolchain", "run", "--"]).arg(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "pyodide-lock>=0.2",
-            "packaging",
-        ]));
+        run_ok(
+            kiln()
+                .args(["toolchain", "run", "--", "python3.13", "-m", "venv"])
+                .arg(&venv),
+        );
+        run_ok(
+            kiln()
+                .args(["toolchain", "run", "--"])
+                .arg(venv.join("bin/pip"))
+                .args(["install", "--quiet", "pyodide-lock>=0.2", "packaging"]),
+        );
     }
     venv
 }
@@ -37,7 +41,11 @@ print("pyodide-lock", importlib.metadata.version("pyodide-lock"), "packages", le
 print("numpy", spec.packages["numpy"].depends, spec.packages["numpy"].unvendored_tests, spec.packages["numpy-tests"].depends)
 "#;
     let stdout = run_ok(
-        kiln().args(["toolchain", "run", "--"]).arg(venv.join("bin/python")).args(["-c", script]).arg(dist.join("pyodide-lock.json")),
+        kiln()
+            .args(["toolchain", "run", "--"])
+            .arg(venv.join("bin/python"))
+            .args(["-c", script])
+            .arg(dist.join("pyodide-lock.json")),
     );
     assert!(stdout.contains("pyodide-lock 0.2"), "{stdout}");
     assert!(stdout.contains("numpy [] True ['numpy']"), "{stdout}");
@@ -49,23 +57,45 @@ print("numpy", spec.packages["numpy"].depends, spec.packages["numpy"].unvendored
 fn verify_catches_tampered_missing_and_dangling() {
     let dist = packages_dist();
     let copy = scratch("verify-dist");
-    assert!(Command::new("cp").arg("-r").arg(format!("{}/.", dist.display())).arg(&copy).status().unwrap().success());
+    assert!(
+        Command::new("cp")
+            .arg("-r")
+            .arg(format!("{}/.", dist.display()))
+            .arg(&copy)
+            .status()
+            .unwrap()
+            .success()
+    );
     let verify = |dir: &Path| run(kiln().args(["verify"]).arg(dir));
-    assert!(verify(&copy).status.success(), "a fresh distribution verifies");
+    assert!(
+        verify(&copy).status.success(),
+        "a fresh distribution verifies"
+    );
 
-    let wheel = wheels(&copy).into_iter().find(|w| w.to_string_lossy().contains("msgpack-")).unwrap();
+    let wheel = wheels(&copy)
+        .into_iter()
+        .find(|w| w.to_string_lossy().contains("msgpack-"))
+        .unwrap();
     let original = std::fs::read(&wheel).unwrap();
     let mut tampered = original.clone();
     tampered.push(0);
     std::fs::write(&wheel, &tampered).unwrap();
     let output = verify(&copy);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stdout).contains("does not match the lock"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("does not match the lock"),
+        "{}",
+        text(&output.stdout)
+    );
 
     std::fs::remove_file(&wheel).unwrap();
     let output = verify(&copy);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stdout).contains("is missing"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("is missing"),
+        "{}",
+        text(&output.stdout)
+    );
     std::fs::write(&wheel, &original).unwrap();
 
     let lock_path = copy.join("pyodide-lock.json");
@@ -75,14 +105,22 @@ fn verify_catches_tampered_missing_and_dangling() {
     std::fs::write(&lock_path, value.to_string()).unwrap();
     let output = verify(&copy);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stdout).contains("`six` depends on `no-such-package`"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("`six` depends on `no-such-package`"),
+        "{}",
+        text(&output.stdout)
+    );
 }
 
 /// npm dependencies of the JS tests (playwright-core only; no browser download).
 fn browser_test_deps() {
     let dir = project_dir().join("tests/browser");
     if !dir.join("node_modules/playwright-core").is_dir() {
-        run_ok(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir));
+        run_ok(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+        );
     }
 }
 
@@ -91,12 +129,20 @@ fn node_loads_packages_with_dependencies_and_shared_libraries() {
     let dist = packages_dist();
     browser_test_deps();
     let output = run(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "tests/browser/loader.test.mjs"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "tests/browser/loader.test.mjs",
+        ])
         .current_dir(project_dir())
         .env("KILN_DIST", &dist)
         .env("KILN_BIN", env!("CARGO_BIN_EXE_kiln")));
     assert!(output.status.success(), "{}", text(&output.stdout));
-    assert!(text(&output.stdout).contains("# fail 0"), "{}", text(&output.stdout));
+    assert!(
+        text(&output.stdout).contains("# fail 0"),
+        "{}",
+        text(&output.stdout)
+    );
 }
 
 /// `kiln serve` + Debian's Chromium: console.html runs numpy and shows 15.
@@ -104,7 +150,10 @@ fn node_loads_packages_with_dependencies_and_shared_libraries() {
 fn chromium_console_runs_numpy() {
     let dist = packages_dist();
     browser_test_deps();
-    assert!(Path::new("/usr/bin/chromium").exists(), "chromium is installed by .ci/run (apt-get install chromium)");
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "chromium is installed by scripts/test (apt-get install chromium)"
+    );
     let mut server = kiln()
         .args(["serve", "--port", "0"])
         .arg(&dist)
@@ -113,18 +162,28 @@ fn chromium_console_runs_numpy() {
         .spawn()
         .expect("kiln serve starts");
     let mut url = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
     let screenshot = project_dir().join("target/browser-console.png");
     let output = run(Command::new("node")
-        .args(["--test", "--test-concurrency=1", "tests/browser/console.test.mjs"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "tests/browser/console.test.mjs",
+        ])
         .current_dir(project_dir())
         .env("KILN_DIST", &dist)
         .env("KILN_SERVE_URL", url.trim())
         .env("KILN_SCREENSHOT", &screenshot)
         .env("KILN_BIN", env!("CARGO_BIN_EXE_kiln")));
     let _ = server.kill();
+    let _ = server.wait();
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}");
-    assert!(stdout.contains("# fail 0") && stdout.contains("# skipped 0"), "{stdout}");
+    assert!(
+        stdout.contains("# fail 0") && stdout.contains("# skipped 0"),
+        "{stdout}"
+    );
     assert!(screenshot.is_file());
 }

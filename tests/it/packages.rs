@@ -186,8 +186,14 @@ print("installed", len(sys.argv) - 2)
         stdout.contains("numpy 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"),
         "{stdout}"
     );
-    assert!(stdout.contains("six 1.17.0 ['py2-none-any', 'py3-none-any']"), "{stdout}");
-    assert!(stdout.contains("numpy-tests 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"), "{stdout}");
+    assert!(
+        stdout.contains("six 1.17.0 ['py2-none-any', 'py3-none-any']"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("numpy-tests 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"),
+        "{stdout}"
+    );
 }
 
 /// Rebuilding a recipe from scratch gives a byte-identical wheel.
@@ -259,10 +265,28 @@ fn link_check_fails_a_missing_symbol() {
 fn numpy_test_suite_passes_in_the_runtime() {
     toolchain();
     let dist = project_dir().join("target/kiln-tests/dist-numpy-tests");
-    run_ok(kiln().args(["build-recipes", "numpy", "pytest", "hypothesis", "--install", "--install-dir"]).arg(&dist));
+    run_ok(
+        kiln()
+            .args([
+                "build-recipes",
+                "numpy",
+                "pytest",
+                "hypothesis",
+                "--install",
+                "--install-dir",
+            ])
+            .arg(&dist),
+    );
     let site = scratch("numpy-tests-site");
     for wheel in wheels(&dist) {
-        run_ok(Command::new("unzip").arg("-q").arg("-o").arg(&wheel).arg("-d").arg(&site));
+        run_ok(
+            Command::new("unzip")
+                .arg("-q")
+                .arg("-o")
+                .arg(&wheel)
+                .arg("-d")
+                .arg(&site),
+        );
     }
     const DESELECTED: &[(&str, &str)] = &[(
         "numpy/_core/tests/test_multiarray.py::TestFromBuffer::test_mmap_close",
@@ -294,6 +318,8 @@ fn numpy_test_suite_passes_in_the_runtime() {
     let summary = stdout.lines().last().unwrap_or_default().to_string();
     eprintln!("numpy test summary: {summary}");
     assert_eq!(output.status.code(), Some(0), "{summary}");
-    let failed = summary.split(", ").any(|part| part.split_whitespace().nth(1) == Some("failed"));
+    let failed = summary
+        .split(", ")
+        .any(|part| part.split_whitespace().nth(1) == Some("failed"));
     assert!(summary.contains(" passed") && !failed, "{summary}");
 }
