@@ -231,7 +231,12 @@ pub fn run_with_recipes(
     }
 
     progress.event(serde_json::json!({"event": "summary", "rows": &rows}));
-    print_summary(&rows, started.elapsed().as_secs_f64());
+    let seconds: BTreeMap<String, f64> = rows
+        .iter()
+        .filter_map(|row| row.seconds.map(|s| (row.recipe.clone(), s)))
+        .collect();
+    let critical = schedule::critical_path(&order, &graph, &seconds);
+    print_summary(&rows, started.elapsed().as_secs_f64(), critical);
     let summary_path = settings.build_dir().join("build-summary.json");
     let json = serde_json::to_string_pretty(&rows).expect("summary serialises");
     kiln::fs::write_atomic(&summary_path, json.as_bytes())
@@ -246,7 +251,7 @@ pub fn run_with_recipes(
     })
 }
 
-fn print_summary(rows: &[Row], wall: f64) {
+fn print_summary(rows: &[Row], wall: f64, critical_path: f64) {
     eprintln!(
         "\n{:<16} {:<10} {:<8} {:>9} {:>10}  log",
         "recipe", "version", "result", "seconds", "size"
@@ -266,7 +271,7 @@ fn print_summary(rows: &[Row], wall: f64) {
     }
     let count = |result: &str| rows.iter().filter(|row| row.result == result).count();
     eprintln!(
-        "\n{} built, {} cached, {} failed, {} skipped in {wall:.1} s",
+        "\n{} built, {} cached, {} failed, {} skipped in {wall:.1} s (critical path {critical_path:.1} s)",
         count("built"),
         count("cached"),
         count("failed"),
