@@ -351,7 +351,11 @@ impl<'a> Builder<'a> {
     /// Never the binary itself: a `cargo build` replacing it mid-build would leave dangling
     /// wrapper links, and the build would silently find the host's `cc` next on PATH.
     fn kiln_exe_in_reach(&self) -> std::io::Result<PathBuf> {
-        let exe = std::env::current_exe()?;
+        let mut exe = std::env::current_exe()?;
+        if !exe.is_file() {
+            // Replaced on disk while running (a rebuild): the kernel still has our image.
+            exe = PathBuf::from("/proc/self/exe");
+        }
         let metadata = fs_err::metadata(&exe)?;
         let stamp = metadata
             .modified()
