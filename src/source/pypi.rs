@@ -120,23 +120,8 @@ pub(super) fn index_url_from_pip_config(listing: &str) -> Option<String> {
         .filter(|url| !url.is_empty())
 }
 
-/// PEP 503 normalisation: lower case, runs of `-`, `_`, `.` become one `-`.
-pub(super) fn normalize_name(name: &str) -> String {
-    let mut normalized = String::with_capacity(name.len());
-    let mut in_separator = false;
-    for character in name.chars() {
-        if matches!(character, '-' | '_' | '.') {
-            if !in_separator {
-                normalized.push('-');
-            }
-            in_separator = true;
-        } else {
-            normalized.push(character.to_ascii_lowercase());
-            in_separator = false;
-        }
-    }
-    normalized
-}
+/// Project names on the index are compared PEP 503-normalised, as recipe names are.
+pub(super) use crate::recipe::normalize_name;
 
 /// Finds the sdist of `name==version` on the index at `index`.
 pub(super) fn find_sdist(

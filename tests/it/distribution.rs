@@ -8,24 +8,10 @@ use std::process::{Command, Stdio};
 use crate::common::{kiln, project_dir, run, run_ok, scratch, text};
 use crate::packages::{packages_dist, wheels};
 
-/// A venv of the toolchain root's Python 3.13 with `pyodide-lock` 0.2 (it needs Python ≥ 3.12;
-/// on the host's 3.11 pip would silently pick the old 0.1 line).
+/// `pyodide-lock` 0.2 needs Python >= 3.12 (on the host's 3.11 pip would silently pick the
+/// old 0.1 line), so it runs in a venv of the root's Python 3.13.
 fn lock_tools_venv() -> std::path::PathBuf {
-    let venv = project_dir().join("target/kiln-tests/pyodide-lock-venv");
-    if !venv.join("bin/python").exists() {
-        run_ok(
-            kiln()
-                .args(["toolchain", "run", "--", "python3.13", "-m", "venv"])
-                .arg(&venv),
-        );
-        run_ok(
-            kiln()
-                .args(["toolchain", "run", "--"])
-                .arg(venv.join("bin/pip"))
-                .args(["install", "--quiet", "pyodide-lock>=0.2", "packaging"]),
-        );
-    }
-    venv
+    crate::common::root_venv("pyodide-lock-venv", &["pyodide-lock>=0.2", "packaging"])
 }
 
 #[test]

@@ -138,20 +138,7 @@ print("sum", np.arange(6).reshape(2, 3).sum())
 #[test]
 fn wheels_are_accepted_by_packaging_and_installer() {
     let dist = packages_dist();
-    let venv = project_dir().join("target/kiln-tests/wheel-tools-venv");
-    if !venv.join("bin/python").exists() {
-        run_ok(
-            kiln()
-                .args(["toolchain", "run", "--", "python3.13", "-m", "venv"])
-                .arg(&venv),
-        );
-        run_ok(
-            kiln()
-                .args(["toolchain", "run", "--"])
-                .arg(venv.join("bin/pip"))
-                .args(["install", "--quiet", "packaging", "installer"]),
-        );
-    }
+    let venv = crate::common::root_venv("wheel-tools-venv", &["packaging", "installer"]);
     let target = scratch("installer-target");
     let script = r#"
 import sys, pathlib
