@@ -280,8 +280,18 @@ impl<'a> Builder<'a> {
                     .iter()
                     .find(|artifact| artifact.info.kind == BuildKind::Runtime.as_str())
                     .ok_or_else(|| BuildError::NoRuntime { name: name.clone() })?;
-                self.package_script(recipe, &source_dir, &work, &runtime.prefix(), &log)
-                    .map_err(io("cannot prepare the cross-build environment in", &work))?
+                let targets = target_packages(recipe, host);
+                package::gather_target_headers(&work, &targets)
+                    .map_err(io("cannot gather host packages' headers into", &work))?;
+                self.package_script(
+                    recipe,
+                    &source_dir,
+                    &work,
+                    &runtime.prefix(),
+                    &log,
+                    &targets,
+                )
+                .map_err(io("cannot prepare the cross-build environment in", &work))?
             }
             _ => recipe.build.script.clone().unwrap_or_default(),
         };
@@ -327,6 +337,7 @@ impl<'a> Builder<'a> {
         work: &Path,
         runtime_prefix: &Path,
         log: &Path,
+        targets: &[package::TargetPackage],
     ) -> std::io::Result<String> {
         let venv_python = work.join("venv/bin/python");
         let mut cross = cross::prepare(work, runtime_prefix, self.abi, &venv_python)?;
@@ -343,6 +354,7 @@ impl<'a> Builder<'a> {
             work,
             &wrapper_dir,
             &cross,
+            targets,
         ))
     }
 
@@ -495,6 +507,28 @@ impl<'a> Builder<'a> {
             ),
         ]
     }
+}
+
+/// The packages among the recipe's host requirements (built for the target), with their main
+/// wheels. Run requirements are not needed to build.
+fn target_packages(recipe: &Recipe, host: &[&Artifact]) -> Vec<package::TargetPackage> {
+    host.iter()
+        .filter(|artifact| artifact.info.kind == BuildKind::Package.as_str())
+        .filter(|artifact| recipe.requirements.host.contains(&artifact.info.name))
+        .map(|artifact| package::TargetPackage {
+            name: artifact.info.name.clone(),
+            version: artifact.info.version.clone(),
+            wheels: fs_err::read_dir(artifact.prefix().join("wheels"))
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|entry| entry.path())
+                        .filter(|path| !path.to_string_lossy().contains("_tests-"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Static and shared libraries are merged into `$KILN_HOST_PREFIX`; the runtime and

@@ -19,6 +19,47 @@ use super::cross::CrossEnv;
 use crate::recipe::Recipe;
 use crate::run::shell_quote;
 
+/// Where kiln gathers the `include` folders of host packages' target wheels.
+pub const TARGET_INCLUDE_DIR: &str = "target-include";
+
+/// A package built for the target that this build compiles against (a host requirement).
+#[derive(Debug, Clone)]
+pub struct TargetPackage {
+    pub name: String,
+    pub version: String,
+    /// Its wheels (kiln's repaired ones).
+    pub wheels: Vec<std::path::PathBuf>,
+}
+
+/// Extracts every file under an `include/` folder of the packages' wheels into
+/// `<work>/target-include`, keeping their paths (`numpy/_core/include/numpy/…`).
+pub fn gather_target_headers(work: &Path, packages: &[TargetPackage]) -> std::io::Result<()> {
+    use std::io::Read;
+    let root = work.join(TARGET_INCLUDE_DIR);
+    fs_err::create_dir_all(&root)?;
+    for wheel in packages.iter().flat_map(|package| &package.wheels) {
+        let mut archive =
+            zip::ZipArchive::new(fs_err::File::open(wheel)?).map_err(std::io::Error::other)?;
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).map_err(std::io::Error::other)?;
+            let Some(path) = entry.enclosed_name() else {
+                continue;
+            };
+            if entry.is_dir() || !path.components().any(|part| part.as_os_str() == "include") {
+                continue;
+            }
+            let target = root.join(&path);
+            if let Some(parent) = target.parent() {
+                fs_err::create_dir_all(parent)?;
+            }
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes)?;
+            fs_err::write(target, bytes)?;
+        }
+    }
+    Ok(())
+}
+
 /// The wheel the PEP 517 backend writes lands in `<work>/raw-wheel`.
 pub const RAW_WHEEL_DIR: &str = "raw-wheel";
 
@@ -57,11 +98,19 @@ pub fn script_body(
     work: &Path,
     wrapper_dir: &Path,
     cross: &CrossEnv,
+    target_packages: &[TargetPackage],
 ) -> String {
     let cross_env = &cross.env;
     let venv = work.join("venv");
     let mut requirements = pyproject_requirements(source_dir);
     requirements.extend(recipe.requirements.build.iter().cloned());
+    // Host packages built for the target (numpy for a package using its C API) are installed
+    // into the venv at the same version, so the build can import them...
+    requirements.extend(
+        target_packages
+            .iter()
+            .map(|package| format!("{}=={}", package.name, package.version)),
+    );
     requirements.push("build".to_string());
     let quoted = |items: &[String]| {
         items
@@ -81,6 +130,19 @@ pub fn script_body(
         shell_quote(&venv.display().to_string()),
         quoted(&requirements)
     ));
+    if !target_packages.is_empty() {
+        // ...but their headers are the target's: `_numpyconfig.h` and friends record type
+        // sizes, and wasm32's `long` is 4 bytes where the build machine's is 8.
+        script.push_str("# headers of host packages come from their target builds\n");
+        script.push_str(&format!(
+            "site=$({}/bin/python -c 'import sysconfig; print(sysconfig.get_path(\"platlib\"))')\n",
+            shell_quote(&venv.display().to_string())
+        ));
+        script.push_str(&format!(
+            "cp -a {}/. \"$site\"/\n",
+            shell_quote(&work.join(TARGET_INCLUDE_DIR).display().to_string())
+        ));
+    }
     script.push_str("\n# 2. the cross-build environment\n");
     for (key, value) in cross_env {
         script.push_str(&format!("export {key}={}\n", shell_quote(value)));

@@ -310,3 +310,38 @@ fn numpy_test_suite_passes_in_the_runtime() {
         .any(|part| part.split_whitespace().nth(1) == Some("failed"));
     assert!(summary.contains(" passed") && !failed, "{summary}");
 }
+
+/// A package compiled against NumPy's C API gets the target numpy's headers (4-byte `long`
+/// on wasm32), and its arrays agree with numpy's own in the runtime.
+#[test]
+fn package_builds_against_the_target_numpy_headers() {
+    toolchain();
+    let recipes = scratch("numpy-capi-recipes");
+    for entry in std::fs::read_dir(project_dir().join("recipes"))
+        .unwrap()
+        .flatten()
+    {
+        run_ok(Command::new("cp").arg("-r").arg(entry.path()).arg(&recipes));
+    }
+    run_ok(
+        Command::new("cp")
+            .arg("-r")
+            .arg(project_dir().join("tests/data/packages/numpy-capi"))
+            .arg(&recipes),
+    );
+    let dist = scratch("numpy-capi-dist");
+    run_ok(
+        kiln()
+            .arg("--recipe-dir")
+            .arg(&recipes)
+            .args(["build-recipes", "numpy-capi", "--install", "--install-dir"])
+            .arg(&dist),
+    );
+    let stdout = run_ok(python(&dist).args([
+        "-c",
+        "import numpy, numpy_capi\n\
+         a = numpy_capi.arange_long(10)\n\
+         print(numpy_capi.sizeof_long(), numpy_capi.npy_sizeof_long(), a.dtype == numpy.dtype('long'), a.dtype.itemsize, int(a.sum()))",
+    ]));
+    assert_eq!(stdout.trim(), "4 4 True 4 45");
+}

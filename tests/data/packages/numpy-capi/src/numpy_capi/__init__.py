@@ -1,0 +1,1 @@
+from ._ext import arange_long, sizeof_long, npy_sizeof_long
