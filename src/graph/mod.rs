@@ -167,11 +167,12 @@ impl<'a> Graph<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::recipe::{Package, Requirements, Source, SourceSpec};
 
-    fn recipe(name: &str, host: &[&str], tags: &[&str]) -> Recipe {
+    /// A minimal recipe for graph tests.
+    pub(crate) fn recipe(name: &str, host: &[&str], tags: &[&str]) -> Recipe {
         Recipe {
             path: format!("/r/{name}/recipe.toml").into(),
             dir: format!("/r/{name}").into(),

@@ -226,32 +226,10 @@ pub fn critical_path(order: &[&Recipe], graph: &Graph, seconds: &BTreeMap<String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recipe::{Package, Requirements, Source, SourceSpec};
     use std::sync::Mutex as StdMutex;
 
     fn recipe(name: &str, host: &[&str]) -> Recipe {
-        Recipe {
-            path: format!("/r/{name}/recipe.toml").into(),
-            dir: format!("/r/{name}").into(),
-            package: Package {
-                name: name.into(),
-                version: "1".into(),
-                top_level: vec![],
-                tags: vec![],
-            },
-            source: Source {
-                spec: SourceSpec::Path { path: "/r".into() },
-                patches: vec![],
-                extras: vec![],
-            },
-            build: Default::default(),
-            requirements: Requirements {
-                host: host.iter().map(|h| h.to_string()).collect(),
-                ..Default::default()
-            },
-            test: Default::default(),
-            about: Default::default(),
-        }
+        crate::graph::tests::recipe(name, host, &[])
     }
 
     struct Quiet;

@@ -215,12 +215,10 @@ fn rebuilding_gives_the_same_wheel() {
     assert_eq!(digest(&again), before);
 }
 
-/// A package whose extension needs a symbol nothing provides fails at build time, with the
-/// symbol named.
-#[test]
-fn link_check_fails_a_missing_symbol() {
-    toolchain();
-    let recipes = scratch("linkcheck-recipes");
+/// A recipe folder holding the project's recipes plus the fixture `tests/data/packages/NAME`
+/// (copies keep their cache keys: keys hash recipe bytes, not paths).
+fn recipes_with_fixture(scratch_name: &str, fixture: &str) -> PathBuf {
+    let recipes = scratch(scratch_name);
     for entry in std::fs::read_dir(project_dir().join("recipes"))
         .unwrap()
         .flatten()
@@ -230,9 +228,18 @@ fn link_check_fails_a_missing_symbol() {
     run_ok(
         Command::new("cp")
             .arg("-r")
-            .arg(project_dir().join("tests/data/packages/linkcheck-missing"))
+            .arg(project_dir().join("tests/data/packages").join(fixture))
             .arg(&recipes),
     );
+    recipes
+}
+
+/// A package whose extension needs a symbol nothing provides fails at build time, with the
+/// symbol named.
+#[test]
+fn link_check_fails_a_missing_symbol() {
+    toolchain();
+    let recipes = recipes_with_fixture("linkcheck-recipes", "linkcheck-missing");
     let output = run(kiln()
         .arg("--recipe-dir")
         .arg(&recipes)
@@ -316,19 +323,7 @@ fn numpy_test_suite_passes_in_the_runtime() {
 #[test]
 fn package_builds_against_the_target_numpy_headers() {
     toolchain();
-    let recipes = scratch("numpy-capi-recipes");
-    for entry in std::fs::read_dir(project_dir().join("recipes"))
-        .unwrap()
-        .flatten()
-    {
-        run_ok(Command::new("cp").arg("-r").arg(entry.path()).arg(&recipes));
-    }
-    run_ok(
-        Command::new("cp")
-            .arg("-r")
-            .arg(project_dir().join("tests/data/packages/numpy-capi"))
-            .arg(&recipes),
-    );
+    let recipes = recipes_with_fixture("numpy-capi-recipes", "numpy-capi");
     let dist = scratch("numpy-capi-dist");
     run_ok(
         kiln()
