@@ -165,7 +165,7 @@ impl SourceCache {
             .write(true)
             .open(&path)
             .map_err(lock_error)?;
-        fs4::FileExt::lock(file.file()).map_err(lock_error)?;
+        file.file().lock().map_err(lock_error)?;
         Ok(file)
     }
 
