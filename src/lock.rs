@@ -105,6 +105,9 @@ impl Lockfile {
 pub struct PackageInfo {
     pub imports: Vec<String>,
     pub depends: Vec<String>,
+    /// For a shared library recipe: its version, so `<name>-<version>.zip` in the folder is
+    /// its `dynlib` entry.
+    pub shared_library_version: Option<String>,
 }
 
 /// Builds the lockfile for every wheel in `dist`: a `<name>_tests-…` wheel becomes the
@@ -173,6 +176,34 @@ pub fn from_dist(
                 sha256: sha256.to_string(),
                 unvendored_tests: false,
                 version,
+            },
+        );
+    }
+    for (name, info) in known {
+        let Some(version) = &info.shared_library_version else {
+            continue;
+        };
+        let file_name = format!("{name}-{version}.zip");
+        let path = dist.join(&file_name);
+        if !path.is_file() {
+            continue;
+        }
+        let sha256 = Sha256::of_file(&path).map_err(|source| LockError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        packages.insert(
+            name.clone(),
+            LockEntry {
+                depends: info.depends.clone(),
+                file_name,
+                imports: Vec::new(),
+                install_dir: "dynlib".into(),
+                name: name.clone(),
+                package_type: "shared_library".into(),
+                sha256: sha256.to_string(),
+                unvendored_tests: false,
+                version: version.clone(),
             },
         );
     }

@@ -438,6 +438,32 @@ impl<'a> Builder<'a> {
                 provided.extend(text.lines().map(str::trim).filter(|line| !line.is_empty()));
             }
         }
+        // Shared library recipes it depends on are loaded globally first: their exports count.
+        for artifact in host
+            .iter()
+            .filter(|artifact| artifact.info.kind == BuildKind::SharedLibrary.as_str())
+        {
+            let lib = artifact.prefix().join("lib");
+            for entry in fs_err::read_dir(&lib).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|ext| ext == "so") {
+                    let bytes = fs_err::read(&path).map_err(|source| BuildError::Io {
+                        name: name.clone(),
+                        action: "cannot read",
+                        path: path.clone(),
+                        source,
+                    })?;
+                    let exports = wheel::exports_of_wasm(&bytes).map_err(|source| {
+                        wheel_error(WheelError::Wasm {
+                            wheel: lib.clone(),
+                            entry: entry.file_name().to_string_lossy().into_owned(),
+                            source,
+                        })
+                    })?;
+                    provided.extend(exports);
+                }
+            }
+        }
         for wheel in std::iter::once(&repaired.wheel).chain(repaired.tests.as_ref()) {
             wheel::link_check_wheel(&wheel.path, &provided).map_err(wheel_error)?;
         }

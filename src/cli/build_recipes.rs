@@ -211,6 +211,12 @@ pub fn run_with_recipes(
                     settings,
                     args.keep_stdlib_tests,
                 )?,
+                BuildKind::SharedLibrary if !wheels_only => install_shared_library(
+                    recipe,
+                    value.artifact(),
+                    &install_dir,
+                    settings.source_date_epoch,
+                )?,
                 BuildKind::Package
                     if !wheels_only || selected.contains(recipe.package.name.as_str()) =>
                 {
@@ -304,6 +310,46 @@ fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
     }
     seen.reverse();
     seen
+}
+
+/// Writes a shared library recipe's `lib/*.so` as `<name>-<version>.zip` (flat), the `dynlib`
+/// entry the loader unpacks into its library folder and loads globally before its dependents.
+fn install_shared_library(
+    recipe: &Recipe,
+    artifact: &Artifact,
+    install_dir: &Path,
+    epoch: u64,
+) -> anyhow::Result<()> {
+    let mut zip = kiln::zipfile::DeterministicZip::new();
+    for entry in fs_err::read_dir(artifact.prefix().join("lib"))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(".so") && path.is_file() {
+            zip.add(name, fs_err::read(&path)?, false);
+        }
+    }
+    anyhow::ensure!(
+        !zip.is_empty(),
+        "shared library `{}` installed no `lib/*.so`",
+        recipe.package.name
+    );
+    let bytes = zip
+        .write(
+            std::io::Cursor::new(Vec::new()),
+            epoch,
+            zip::CompressionMethod::Deflated,
+        )?
+        .into_inner();
+    let target = install_dir.join(format!(
+        "{}-{}.zip",
+        recipe.package.name, recipe.package.version
+    ));
+    kiln::fs::write_atomic(&target, &bytes)
+        .with_context(|| format!("cannot write `{}`", target.display()))?;
+    Ok(())
 }
 
 /// Copies a package's wheels into the install folder (each atomically); returns how many.

@@ -49,11 +49,18 @@ pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyho
     };
     let known: BTreeMap<String, PackageInfo> = recipes
         .iter()
-        .filter(|recipe| recipe.build.kind == BuildKind::Package)
+        .filter(|recipe| {
+            matches!(
+                recipe.build.kind,
+                BuildKind::Package | BuildKind::SharedLibrary
+            )
+        })
         .map(|recipe| {
             let info = PackageInfo {
                 imports: recipe.package.top_level.clone(),
                 depends: recipe.requirements.run.clone(),
+                shared_library_version: (recipe.build.kind == BuildKind::SharedLibrary)
+                    .then(|| recipe.package.version.clone()),
             };
             (recipe.package.name.clone(), info)
         })

@@ -218,6 +218,11 @@ fn rebuilding_gives_the_same_wheel() {
 /// A recipe folder holding the project's recipes plus the fixture `tests/data/packages/NAME`
 /// (copies keep their cache keys: keys hash recipe bytes, not paths).
 fn recipes_with_fixture(scratch_name: &str, fixture: &str) -> PathBuf {
+    recipes_with_fixtures(scratch_name, &[fixture])
+}
+
+/// [`recipes_with_fixture`] with several fixtures.
+fn recipes_with_fixtures(scratch_name: &str, fixtures: &[&str]) -> PathBuf {
     let recipes = scratch(scratch_name);
     for entry in std::fs::read_dir(project_dir().join("recipes"))
         .unwrap()
@@ -225,12 +230,10 @@ fn recipes_with_fixture(scratch_name: &str, fixture: &str) -> PathBuf {
     {
         run_ok(Command::new("cp").arg("-r").arg(entry.path()).arg(&recipes));
     }
-    run_ok(
-        Command::new("cp")
-            .arg("-r")
-            .arg(project_dir().join("tests/data/packages").join(fixture))
-            .arg(&recipes),
-    );
+    for fixture in fixtures {
+        let fixture = project_dir().join("tests/data/packages").join(fixture);
+        run_ok(Command::new("cp").arg("-r").arg(fixture).arg(&recipes));
+    }
     recipes
 }
 
@@ -339,4 +342,43 @@ fn package_builds_against_the_target_numpy_headers() {
          print(numpy_capi.sizeof_long(), numpy_capi.npy_sizeof_long(), a.dtype == numpy.dtype('long'), a.dtype.itemsize, int(a.sum()))",
     ]));
     assert_eq!(stdout.trim(), "4 4 True 4 45");
+}
+
+/// A shared library recipe ships as a `dynlib` lock entry; a package calling into it passes the
+/// link check (the library's exports count) and works in the runtime, the loader fetching and
+/// loading the library globally first.
+#[test]
+fn shared_library_recipe_is_a_dynlib_its_dependents_use() {
+    toolchain();
+    let recipes =
+        recipes_with_fixtures("shared-library-recipes", &["libkilndemo", "uses-kilndemo"]);
+    let dist = scratch("shared-library-dist");
+    run_ok(
+        kiln()
+            .arg("--recipe-dir")
+            .arg(&recipes)
+            .args([
+                "build-recipes",
+                "uses-kilndemo",
+                "--install",
+                "--install-dir",
+            ])
+            .arg(&dist),
+    );
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dist.join("pyodide-lock.json")).unwrap())
+            .unwrap();
+    assert_eq!(lock["packages"]["libkilndemo"]["install_dir"], "dynlib");
+    assert_eq!(
+        lock["packages"]["libkilndemo"]["package_type"],
+        "shared_library"
+    );
+    assert_eq!(
+        lock["packages"]["uses-kilndemo"]["depends"],
+        serde_json::json!(["libkilndemo"])
+    );
+    let stdout =
+        run_ok(python(&dist).args(["-c", "import uses_kilndemo; print(uses_kilndemo.answer(7))"]));
+    assert_eq!(stdout.trim(), "42");
+    run_ok(kiln().args(["verify"]).arg(&dist));
 }

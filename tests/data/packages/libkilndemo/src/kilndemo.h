@@ -1,0 +1,1 @@
+int kilndemo_answer(int x);
