@@ -12,7 +12,8 @@ use kiln::config::Settings;
 pub enum CacheCommand {
     /// List finished builds in the cache: recipe, version, key, size, build time
     List,
-    /// Remove cached builds: every build of the named recipes, or all builds
+    /// Remove cached builds: every build of the named recipes, or all builds (and the staging
+    /// folders interrupted runs left behind)
     Prune {
         /// Recipes whose builds to remove (default: all)
         names: Vec<String>,
@@ -45,10 +46,54 @@ pub fn run(settings: &Settings, command: CacheCommand) -> anyhow::Result<ExitCod
                     cache.remove(&artifact.info.name, &key)?;
                 }
             }
+            if names.is_empty() {
+                freed += sweep_stale_staging(settings);
+            }
             eprintln!("kiln: freed {}", human_size(freed));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes staging folders (`.tmp-*`) that interrupted runs left in the source and build
+/// caches. Only those untouched for an hour go: a live run's folder is younger than that.
+fn sweep_stale_staging(settings: &Settings) -> u64 {
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut candidates = Vec::new();
+    let sources = settings.sources_dir();
+    let builds = settings.cache_dir.join(kiln::cache::BUILDS_BUCKET);
+    let mut folders = vec![sources];
+    if let Ok(entries) = fs_err::read_dir(&builds) {
+        folders.extend(
+            entries
+                .flatten()
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir()),
+        );
+    }
+    for folder in folders {
+        let Ok(entries) = fs_err::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let stale = entry.file_name().to_string_lossy().starts_with(".tmp-")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|time| time < an_hour_ago);
+            if stale {
+                candidates.push(entry.path());
+            }
+        }
+    }
+    let mut freed = 0;
+    for path in candidates {
+        freed += tree_size(&path);
+        if fs_err::remove_dir_all(&path).is_ok() {
+            eprintln!("kiln: removed the interrupted run's `{}`", path.display());
+        }
+    }
+    freed
 }
 
 /// `kiln clean [NAME…]`: removes work trees (extracted sources, build logs, scratch prefixes).
