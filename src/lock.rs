@@ -465,6 +465,68 @@ mod tests {
         }
     }
 
+    /// A wheel whose RECORD lists `files` with their real digests, then `tamper` applied.
+    fn wheel_with_record(
+        dir: &Path,
+        files: &[(&str, &[u8])],
+        tamper: Option<(&str, &[u8])>,
+    ) -> PathBuf {
+        use base64::Engine;
+        let mut zip = crate::zipfile::DeterministicZip::new();
+        let mut record = String::new();
+        for (name, bytes) in files {
+            let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(Sha256::of_bytes(bytes).as_bytes());
+            record.push_str(&format!("{name},sha256={digest},{}\n", bytes.len()));
+            zip.add(*name, bytes.to_vec(), false);
+        }
+        record.push_str("demo-1.0.dist-info/RECORD,,\n");
+        zip.add("demo-1.0.dist-info/RECORD", record.into_bytes(), false);
+        if let Some((name, bytes)) = tamper {
+            zip.add(name, bytes.to_vec(), false);
+        }
+        let path = dir.join("demo-1.0-py3-none-any.whl");
+        let cursor = zip
+            .write(
+                std::io::Cursor::new(Vec::new()),
+                0,
+                zip::CompressionMethod::Deflated,
+            )
+            .unwrap();
+        fs_err::write(&path, cursor.into_inner()).unwrap();
+        path
+    }
+
+    #[test]
+    fn record_check_finds_changed_and_unlisted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let files: &[(&str, &[u8])] = &[
+            ("demo/__init__.py", b"x = 1\n"),
+            ("demo-1.0.dist-info/METADATA", b"Name: demo\n"),
+        ];
+        let good = wheel_with_record(dir.path(), files, None);
+        assert_eq!(check_record(&good).unwrap(), vec![]);
+        let changed = wheel_with_record(dir.path(), files, Some(("demo/__init__.py", b"x = 2\n")));
+        let problems = check_record(&changed).unwrap();
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0]
+                .to_string()
+                .contains("`demo/__init__.py` does not match its RECORD line"),
+            "{}",
+            problems[0]
+        );
+        let extra = wheel_with_record(dir.path(), files, Some(("demo/evil.py", b"")));
+        let problems = check_record(&extra).unwrap();
+        assert!(
+            problems[0]
+                .to_string()
+                .contains("`demo/evil.py` is not listed"),
+            "{}",
+            problems[0]
+        );
+    }
+
     #[test]
     fn writes_one_line_with_sorted_keys() {
         let lock = Lockfile {
