@@ -425,18 +425,19 @@ impl<'a> Builder<'a> {
         options.source_date_epoch = self.settings.source_date_epoch;
         let repaired = wheel::repair(&raw, &options).map_err(wheel_error)?;
 
+        // The runtime's exports (one runtime among the host artifacts: packages build on it).
         let mut provided = SymbolSet::new();
-        for artifact in host {
+        for artifact in host
+            .iter()
+            .filter(|artifact| artifact.info.kind == BuildKind::Runtime.as_str())
+        {
             let exports = artifact.prefix().join("runtime/exports.txt");
-            if exports.is_file() {
-                let text = fs_err::read_to_string(&exports).map_err(|source| BuildError::Io {
-                    name: name.clone(),
-                    action: "cannot read",
-                    path: exports.clone(),
-                    source,
-                })?;
-                provided.extend(text.lines().map(str::trim).filter(|line| !line.is_empty()));
-            }
+            provided = SymbolSet::read_exports_txt(&exports).map_err(|source| BuildError::Io {
+                name: name.clone(),
+                action: "cannot read",
+                path: exports.clone(),
+                source,
+            })?;
         }
         // Shared library recipes it depends on are loaded globally first: their exports count.
         for artifact in host

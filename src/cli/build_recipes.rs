@@ -131,7 +131,9 @@ pub fn run_with_recipes(
             let name = recipe.package.name.as_str();
             let host: Vec<Artifact> = {
                 let finished = finished.lock().expect("not poisoned");
-                host_closure(&graph, name)
+                graph
+                    .dependency_closure(name)
+                    .expect("build_order already rejected cycles and unknown names")
                     .iter()
                     .filter_map(|dep| finished.get(*dep).cloned())
                     .collect()
@@ -293,23 +295,6 @@ fn previous_build_seconds(builder: &Builder) -> BTreeMap<String, f64> {
         .into_iter()
         .map(|artifact| (artifact.info.name, artifact.info.build_seconds))
         .collect()
-}
-
-/// Every recipe `name` builds against: its dependencies (host, run, and the runtime for
-/// packages), transitively, dependencies first.
-fn host_closure<'a>(graph: &Graph<'a>, name: &str) -> Vec<&'a str> {
-    let mut seen: Vec<&'a str> = Vec::new();
-    let mut stack = graph.dependencies(name);
-    while let Some(next) = stack.pop() {
-        if let Some(recipe) = graph.get(next)
-            && !seen.contains(&recipe.package.name.as_str())
-        {
-            seen.push(recipe.package.name.as_str());
-            stack.extend(graph.dependencies(next));
-        }
-    }
-    seen.reverse();
-    seen
 }
 
 /// Writes a shared library recipe's `lib/*.so` as `<name>-<version>.zip` (flat), the `dynlib`

@@ -78,6 +78,18 @@ impl<'a> Graph<'a> {
         names
     }
 
+    /// Everything `name` builds against (its dependencies, transitively), each after its own
+    /// dependencies, so a later prefix may override an earlier one. `name` itself is left out.
+    pub fn dependency_closure(&self, name: &str) -> Result<Vec<&'a str>, GraphError> {
+        let root = self.known(name, None)?;
+        let mut order = self.build_order(&BTreeSet::from([root]))?;
+        order.pop();
+        Ok(order
+            .into_iter()
+            .map(|recipe| recipe.package.name.as_str())
+            .collect())
+    }
+
     /// Names chosen by `patterns`, before closing over dependencies.
     pub fn select(&self, patterns: &[String]) -> Result<BTreeSet<&'a str>, GraphError> {
         let mut chosen = BTreeSet::new();
@@ -218,6 +230,25 @@ pub(crate) mod tests {
             .build_order(&graph.select(&patterns(&["top"])).unwrap())
             .unwrap();
         assert_eq!(names(&order), ["base", "left", "right", "top"]);
+    }
+
+    #[test]
+    fn dependency_closure_lists_dependencies_first_without_the_recipe() {
+        let recipes = [
+            recipe("top", &["left", "right"], &[]),
+            recipe("left", &["base"], &[]),
+            recipe("right", &["base"], &[]),
+            recipe("base", &[], &[]),
+        ];
+        let graph = Graph::new(&recipes);
+        assert_eq!(
+            graph.dependency_closure("top").unwrap(),
+            ["base", "left", "right"]
+        );
+        assert_eq!(
+            graph.dependency_closure("base").unwrap(),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]
