@@ -15,6 +15,37 @@ use crate::hash::Sha256;
 #[serde(deny_unknown_fields)]
 struct AbiFile {
     abi: Abi,
+    #[serde(default)]
+    rust: Option<RustAbi>,
+}
+
+/// The `[rust]` table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RustAbi {
+    /// The rustc target triple, e.g. `wasm32-unknown-emscripten`.
+    pub target: String,
+    /// The panic strategy std and packages are compiled with: `unwind` or `abort`.
+    pub panic: PanicStrategy,
+    /// Flags for every Rust compile of target code: std and packages alike.
+    #[serde(default)]
+    pub rustflags: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PanicStrategy {
+    Unwind,
+    Abort,
+}
+
+impl PanicStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanicStrategy::Unwind => "unwind",
+            PanicStrategy::Abort => "abort",
+        }
+    }
 }
 
 /// The `[abi]` table.
@@ -35,6 +66,10 @@ pub struct Abi {
     pub main_module_ldflags: Vec<String>,
     #[serde(default)]
     pub side_module_ldflags: Vec<String>,
+    /// The `[rust]` table: how Rust code joins this ABI. `None` when the file has none, and
+    /// then Rust packages cannot be built.
+    #[serde(skip)]
+    pub rust: Option<RustAbi>,
     /// The file's text, for cache keys.
     #[serde(skip)]
     pub text: String,
@@ -66,10 +101,36 @@ impl Abi {
             path: path.to_path_buf(),
             source,
         })?;
-        Ok(Abi { text, ..file.abi })
+        Ok(Abi {
+            text,
+            rust: file.rust,
+            ..file.abi
+        })
     }
 
     pub fn digest(&self) -> Sha256 {
         Sha256::of_bytes(self.text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_abi_has_a_rust_table() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("toolchain/abi.toml");
+        let abi = Abi::load(&path).unwrap();
+        let rust = abi.rust.expect("[rust] table");
+        assert_eq!(rust.target, "wasm32-unknown-emscripten");
+        assert_eq!(rust.panic, PanicStrategy::Unwind);
+        assert!(rust.rustflags.iter().any(|flag| flag == "-Ctarget-cpu=mvp"));
+    }
+
+    #[test]
+    fn an_unknown_panic_strategy_is_refused() {
+        let text = "[abi]\nid = 'x'\nplatform = 'p'\n[rust]\ntarget = 't'\npanic = 'explode'\n";
+        let error = toml::from_str::<AbiFile>(text).unwrap_err().to_string();
+        assert!(error.contains("unknown variant `explode`"), "{error}");
     }
 }
