@@ -162,6 +162,11 @@ impl Settings {
         self.cache_dir.join("sources-v0")
     }
 
+    /// kiln's `CARGO_HOME` for Rust packages: the crates their lockfiles name, fetched once.
+    pub fn cargo_home(&self) -> PathBuf {
+        self.cache_dir.join("cargo-v0")
+    }
+
     /// Where toolchain roots live.
     pub fn toolchains_dir(&self) -> PathBuf {
         self.cache_dir.join("toolchains-v0")

@@ -15,6 +15,7 @@
 
 pub mod cross;
 pub mod package;
+pub mod rust;
 pub mod wrapper;
 
 use std::ffi::OsString;
@@ -28,7 +29,7 @@ use crate::hash::Sha256;
 use crate::recipe::{BuildKind, Recipe, SourceSpec};
 use crate::run::{self, RunError};
 use crate::source::{self, FetchContext, SourceError};
-use crate::toolchain::{Abi, Toolchain};
+use crate::toolchain::{Abi, RustAbi, Toolchain};
 use crate::wheel::{self, RepairOptions, SymbolSet, WheelError};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,16 @@ pub enum BuildError {
     },
     #[error("`{name}`: a package needs the runtime recipe (type `runtime`) in the recipe folder")]
     NoRuntime { name: String },
+    #[error(
+        "`{name}`: builds a Rust extension (`{}`), but `toolchain/abi.toml` has no [rust] table",
+        manifest.display()
+    )]
+    NoRustAbi { name: String, manifest: PathBuf },
+    #[error(
+        "`{name}`: the Rust extension `{}` has no Cargo.lock: its crates would be resolved anew on every build. Add one to the source (e.g. a recipe patch or `source.extras`)",
+        manifest.display()
+    )]
+    NoCargoLock { name: String, manifest: PathBuf },
     #[error("`{name}`: build cache")]
     Cache {
         name: String,
@@ -274,6 +285,7 @@ impl<'a> Builder<'a> {
 
         let env = self.script_env(recipe, &source_dir, &prefix, &host_prefix);
         let script_path = work.join("build.sh");
+        let mut rust_build = None;
         let body = match recipe.build.kind {
             BuildKind::Package => {
                 let runtime = host
@@ -283,13 +295,14 @@ impl<'a> Builder<'a> {
                 let targets = target_packages(recipe, host);
                 package::gather_target_headers(&work, &targets)
                     .map_err(io("cannot gather host packages' headers into", &work))?;
+                rust_build = self.rust_build(recipe, &source_dir, &work, &log)?;
                 self.package_script(
                     recipe,
                     &source_dir,
                     &work,
                     &runtime.prefix(),
-                    &log,
                     &targets,
+                    rust_build.as_ref(),
                 )
                 .map_err(io("cannot prepare the cross-build environment in", &work))?
             }
@@ -307,6 +320,9 @@ impl<'a> Builder<'a> {
             Err(source) => return Err(BuildError::Run { name, source }),
         }
 
+        if let Some(rust_build) = &rust_build {
+            log_crates(&rust_build.metadata_path(), &log);
+        }
         if recipe.build.kind == BuildKind::Package {
             self.finish_wheels(recipe, &work, &prefix, host, &log)?;
         }
@@ -336,18 +352,22 @@ impl<'a> Builder<'a> {
         source_dir: &Path,
         work: &Path,
         runtime_prefix: &Path,
-        log: &Path,
         targets: &[package::TargetPackage],
+        rust: Option<&rust::RustBuild>,
     ) -> std::io::Result<String> {
+        let log = work.join("build.log");
         let venv_python = work.join("venv/bin/python");
         let mut cross = cross::prepare(work, runtime_prefix, self.abi, &venv_python)?;
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
         cross.env.extend(
-            wrapper::wrapper_env(&wrapper_dir, log, self.abi, "")
+            wrapper::wrapper_env(&wrapper_dir, &log, self.abi, "")
                 .into_iter()
                 .filter(|(key, _)| key != "PATH"),
         );
+        if let Some(rust) = rust {
+            cross.env.extend(rust.env()?);
+        }
         Ok(package::script_body(
             recipe,
             source_dir,
@@ -355,7 +375,172 @@ impl<'a> Builder<'a> {
             &wrapper_dir,
             &cross,
             targets,
+            rust.map(|rust| rust.fetch_lines()).as_deref(),
         ))
+    }
+
+    /// When the package has a Cargo manifest: checks it can be built reproducibly, makes sure
+    /// the std sysroot exists (building it the first time), and says where everything is.
+    fn rust_build(
+        &self,
+        recipe: &Recipe,
+        source_dir: &Path,
+        work: &Path,
+        log: &Path,
+    ) -> Result<Option<rust::RustBuild<'a>>, BuildError> {
+        let name = &recipe.package.name;
+        let Some(manifest) = rust::find_manifest(source_dir) else {
+            return Ok(None);
+        };
+        let Some(rust_abi) = &self.abi.rust else {
+            return Err(BuildError::NoRustAbi {
+                name: name.clone(),
+                manifest,
+            });
+        };
+        if rust::find_lockfile(&manifest, source_dir).is_none() {
+            return Err(BuildError::NoCargoLock {
+                name: name.clone(),
+                manifest,
+            });
+        }
+        let std = self.ensure_rust_std(rust_abi, name, log)?;
+        let cargo_home = self.settings.cargo_home();
+        fs_err::create_dir_all(&cargo_home).map_err(|source| BuildError::Io {
+            name: name.clone(),
+            action: "cannot create",
+            path: cargo_home.clone(),
+            source,
+        })?;
+        append_line(
+            log,
+            &format!(
+                "kiln: Rust extension from `{}`; std for {} from `{}`",
+                manifest.display(),
+                rust_abi.target,
+                std.prefix().display()
+            ),
+        );
+        Ok(Some(rust::RustBuild {
+            rust: rust_abi,
+            sysroot: std.prefix(),
+            cargo_home,
+            manifest,
+            work: work.to_path_buf(),
+            source_dir: source_dir.to_path_buf(),
+            jobs: self.jobs,
+            python_version: TARGET_PYTHON_VERSION.to_string(),
+        }))
+    }
+
+    /// The Rust standard library for the ABI's target, from the cache or built now (once per
+    /// toolchain and ABI; about a minute). Concurrent builds wait on the cache lock.
+    fn ensure_rust_std(
+        &self,
+        rust_abi: &RustAbi,
+        for_package: &str,
+        package_log: &Path,
+    ) -> Result<Artifact, BuildError> {
+        let key = rust::std_key(&self.toolchain.id, self.abi);
+        let label = format!("{for_package} (Rust std)");
+        let cache_error = |source| BuildError::Cache {
+            name: label.clone(),
+            source,
+        };
+        if let Some(artifact) = self
+            .cache
+            .lookup(rust::STD_NAME, &key)
+            .map_err(cache_error)?
+        {
+            return Ok(artifact);
+        }
+        let staging = match self
+            .cache
+            .begin(rust::STD_NAME, &key)
+            .map_err(cache_error)?
+        {
+            Begun::Done(artifact) => return Ok(artifact),
+            Begun::Staging(staging) => staging,
+        };
+        let started = Instant::now();
+        let work = self
+            .settings
+            .build_dir()
+            .join(format!(".{}", rust::STD_NAME));
+        let log = work.join("build.log");
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            let name = label.clone();
+            move |source| BuildError::Io {
+                name,
+                action,
+                path,
+                source,
+            }
+        };
+        append_line(
+            package_log,
+            &format!(
+                "kiln: building Rust std for {} (once per toolchain and ABI); log: `{}`",
+                rust_abi.target,
+                log.display()
+            ),
+        );
+        if work.exists() {
+            fs_err::remove_dir_all(&work).map_err(io("cannot clean", &work))?;
+        }
+        let prefix = work.join("prefix");
+        fs_err::create_dir_all(&prefix).map_err(io("cannot create", &prefix))?;
+        fs_err::write(&log, format!("kiln: building Rust std (key {key})\n"))
+            .map_err(io("cannot write", &log))?;
+        let env = vec![
+            ("PREFIX".to_string(), prefix.display().to_string()),
+            ("KILN_JOBS".to_string(), self.jobs.to_string()),
+        ];
+        let script_path = work.join("build.sh");
+        let script = render_script(&env, &work, &rust::std_script(rust_abi, &work));
+        fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
+        let argv = [OsString::from("bash"), script_path.into_os_string()];
+        match run::run_logged(&mut self.toolchain.command(&argv, &work, &[]), &log) {
+            Ok(()) => {}
+            Err(RunError::Failed { tail, .. }) => {
+                return Err(BuildError::Script {
+                    name: label,
+                    log,
+                    tail,
+                });
+            }
+            Err(source) => {
+                return Err(BuildError::Run {
+                    name: label,
+                    source,
+                });
+            }
+        }
+        let staged_prefix = staging.prefix();
+        fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
+        move_tree(&prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;
+        let staged_log = staging.dir().join("build.log");
+        fs_err::copy(&log, &staged_log).map_err(io("cannot store", &staged_log))?;
+        let seconds = started.elapsed().as_secs_f64();
+        append_line(
+            package_log,
+            &format!("kiln: Rust std built in {seconds:.1} s"),
+        );
+        staging
+            .commit(ArtifactInfo {
+                name: rust::STD_NAME.to_string(),
+                version: self
+                    .toolchain
+                    .packages
+                    .get("rustc-web")
+                    .cloned()
+                    .unwrap_or_else(|| "unknown".into()),
+                kind: rust::STD_NAME.to_string(),
+                key: key.to_string(),
+                build_seconds: seconds,
+            })
+            .map_err(cache_error)
     }
 
     /// The kiln binary at a path the toolchain root can see (the compiler wrappers are links
@@ -534,6 +719,30 @@ impl<'a> Builder<'a> {
             ),
         ]
     }
+}
+
+/// The interpreter version packages are built for (the runtime recipe's CPython).
+const TARGET_PYTHON_VERSION: &str = "3.13";
+
+/// Appends one line to a build log; a log that cannot be written is not worth failing over.
+fn append_line(log: &Path, line: &str) {
+    use std::io::Write;
+    let _ = fs_err::OpenOptions::new()
+        .append(true)
+        .open(log)
+        .and_then(|mut file| writeln!(file, "{line}"));
+}
+
+/// Writes the crates a Rust build used into its log (from the saved `cargo metadata`).
+fn log_crates(metadata: &Path, log: &Path) {
+    let line = match fs_err::read(metadata)
+        .map_err(|error| error.to_string())
+        .and_then(|bytes| rust::crates_used(&bytes).map_err(|error| error.to_string()))
+    {
+        Ok(crates) => format!("kiln: crates ({}): {}", crates.len(), crates.join(", ")),
+        Err(error) => format!("kiln: cannot list the crates used: {error}"),
+    };
+    append_line(log, &line);
 }
 
 /// The packages among the recipe's host requirements (built for the target), with their main

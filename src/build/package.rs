@@ -99,6 +99,7 @@ pub fn script_body(
     wrapper_dir: &Path,
     cross: &CrossEnv,
     target_packages: &[TargetPackage],
+    rust_fetch: Option<&str>,
 ) -> String {
     let cross_env = &cross.env;
     let venv = work.join("venv");
@@ -142,6 +143,9 @@ pub fn script_body(
             "cp -a {}/. \"$site\"/\n",
             shell_quote(&work.join(TARGET_INCLUDE_DIR).display().to_string())
         ));
+    }
+    if let Some(fetch) = rust_fetch {
+        script.push_str(fetch);
     }
     script.push_str("\n# 2. the cross-build environment\n");
     for (key, value) in cross_env {

@@ -1687,6 +1687,7 @@ mod tests {
             ldflags: vec!["-sWASM_BIGINT".into()],
             main_module_ldflags: vec!["-sMAIN_MODULE=1".into()],
             side_module_ldflags: vec!["-sSIDE_MODULE=1".into()],
+            rust: None,
             text: String::new(),
         };
         let env = wrapper_env(&dir, Path::new("/w/build.log"), &abi, "/usr/bin:/bin");

@@ -199,6 +199,7 @@ mod tests {
             ldflags: vec![],
             main_module_ldflags: vec![],
             side_module_ldflags: vec![],
+            rust: None,
             text: String::new(),
         }
     }

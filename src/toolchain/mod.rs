@@ -23,7 +23,7 @@ use std::process::Command;
 
 use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
-pub use abi::{Abi, AbiError};
+pub use abi::{Abi, AbiError, PanicStrategy, RustAbi};
 pub use pin::{Pin, PinError};
 pub use root::{ToolchainError, install, locate};
 
@@ -80,7 +80,7 @@ impl std::fmt::Display for Mismatch {
 impl Toolchain {
     /// The folders later stages may use from inside the root, besides the project.
     pub fn shared_cache_dirs(settings: &Settings) -> Vec<PathBuf> {
-        ["sources-v0", "builds-v0", "tmp-v0"]
+        ["sources-v0", "builds-v0", "tmp-v0", "cargo-v0"]
             .iter()
             .map(|bucket| settings.cache_dir.join(bucket))
             .collect()

@@ -126,6 +126,12 @@ pub fn repair(input_wheel: &Path, options: &RepairOptions) -> Result<RepairedWhe
     for stale in ["RECORD", "RECORD.jws", "RECORD.p7s"] {
         files.remove(&format!("{dist_info}/{stale}"));
     }
+    // maturin writes a CycloneDX SBOM per crate with a random serial number and the build
+    // time: it would make every Rust wheel differ from the last. The crates a build used are
+    // pinned by the package's Cargo.lock (part of the source kiln verified) and recorded in
+    // the build log.
+    let sboms = format!("{dist_info}/sboms/");
+    files.retain(|path, _| !path.starts_with(&sboms));
 
     for (source, entry) in &options.shared_libs {
         if !is_safe_path(entry) {

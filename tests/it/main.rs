@@ -13,4 +13,5 @@ mod graph_builds;
 mod packages;
 mod recipe_check;
 mod runtime;
+mod rust;
 mod toolchain;

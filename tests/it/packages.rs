@@ -217,12 +217,12 @@ fn rebuilding_gives_the_same_wheel() {
 
 /// A recipe folder holding the project's recipes plus the fixture `tests/data/packages/NAME`
 /// (copies keep their cache keys: keys hash recipe bytes, not paths).
-fn recipes_with_fixture(scratch_name: &str, fixture: &str) -> PathBuf {
+pub fn recipes_with_fixture(scratch_name: &str, fixture: &str) -> PathBuf {
     recipes_with_fixtures(scratch_name, &[fixture])
 }
 
 /// [`recipes_with_fixture`] with several fixtures.
-fn recipes_with_fixtures(scratch_name: &str, fixtures: &[&str]) -> PathBuf {
+pub fn recipes_with_fixtures(scratch_name: &str, fixtures: &[&str]) -> PathBuf {
     let recipes = scratch(scratch_name);
     for entry in std::fs::read_dir(project_dir().join("recipes"))
         .unwrap()

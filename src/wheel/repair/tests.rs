@@ -472,3 +472,31 @@ fn link_check_uses_shipped_libraries_and_names_what_is_missing() {
         )]
     );
 }
+
+#[test]
+fn drops_maturins_sboms_which_differ_on_every_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("Pkg-1.0-cp313-cp313-linux_x86_64.whl");
+    let mut entries = fixture_entries();
+    entries.push((
+        "Pkg-1.0.dist-info/sboms/pkg.cyclonedx.json",
+        br#"{"serialNumber":"urn:uuid:random","metadata":{"timestamp":"now"}}"#.to_vec(),
+        0o644,
+    ));
+    write_zip(&input, &entries);
+    let mut options = RepairOptions::new(dir.path().join("dist"), "cp313", PLATFORM);
+    options.source_date_epoch = EPOCH;
+    options.shared_libs = vec![(dir.path().join("libpkg.so"), "pkg.libs/libpkg.so".into())];
+    fs_err::write(dir.path().join("libpkg.so"), side_module(LIBPKG, &[], &[])).unwrap();
+    let repaired = repair(&input, &options).unwrap();
+    let names: Vec<String> = unpack(&repaired.wheel.path)
+        .entries
+        .into_iter()
+        .map(|(name, ..)| name)
+        .collect();
+    assert!(
+        names.iter().all(|name| !name.contains("sboms")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|name| name == "pkg-1.0.dist-info/RECORD"));
+}
