@@ -213,6 +213,10 @@ impl RustBuild<'_> {
         let path = |path: &Path| path.display().to_string();
         let mut flags = vec![format!("--sysroot={}", path(&self.sysroot))];
         flags.extend(self.rust.rustflags.iter().cloned());
+        // rustc 1.96 asks for its self-contained linker helpers (`gcc-ld`) for this target,
+        // and Debian ships them in rust-web-llvm, a recommendation the root does not install;
+        // emcc is the linker and needs none of them.
+        flags.push("-Clink-self-contained=no".into());
         if self.rust.panic == PanicStrategy::Abort {
             flags.push("-Cpanic=abort".into());
         }
