@@ -24,8 +24,8 @@ fn wheel_digests(dist: &Path) -> Vec<(String, String)> {
 /// The demo's Cargo.lock, made in the scratch copy by the root's cargo. The lockfile names
 /// the registry's address, which this repository never does, so it is not committed; the
 /// manifest pins pyo3 exactly.
-fn lock_demo(recipes: &Path) -> PathBuf {
-    let source = recipes.join("pyo3demo/src");
+fn lock_demo(recipes: &Path, fixture: &str) -> PathBuf {
+    let source = recipes.join(fixture).join("src");
     let cargo_home = text(
         &kiln()
             .args(["config", "get", "cache_dir"])
@@ -53,7 +53,7 @@ fn lock_demo(recipes: &Path) -> PathBuf {
 fn pyo3_extension_panics_become_python_exceptions() {
     toolchain();
     let recipes = recipes_with_fixture("pyo3demo-recipes", "pyo3demo");
-    lock_demo(&recipes);
+    lock_demo(&recipes, "pyo3demo");
     let dist = scratch("pyo3demo-dist");
     let build = |extra: &[&str]| {
         run_ok(
@@ -132,6 +132,41 @@ print("drops", drops_seen(), "alive", add(1, 1))
         first,
         "a rebuild gives identical wheels"
     );
+}
+
+/// The same through setuptools-rust (which reads `CARGO_BUILD_TARGET` and links a side module
+/// itself).
+#[test]
+fn setuptools_rust_extension_builds_and_panics_cleanly() {
+    toolchain();
+    let recipes = recipes_with_fixture("pyo3demo-st-recipes", "pyo3demo-st");
+    lock_demo(&recipes, "pyo3demo-st");
+    let dist = scratch("pyo3demo-st-dist");
+    run_ok(
+        kiln()
+            .arg("--recipe-dir")
+            .arg(&recipes)
+            .args(["build-recipes", "pyo3demo-st", "--install", "--install-dir"])
+            .arg(&dist),
+    );
+    let names: Vec<String> = wheel_digests(&dist)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|name| name == "pyo3demo_st-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl"),
+        "{names:?}"
+    );
+    let stdout = run_ok(python(&dist).args([
+        "-c",
+        "from pyo3demo_st import fib, must_be_even\n\
+         assert fib(90) == 2880067194370816120 and must_be_even(4) == 4\n\
+         try:\n    must_be_even(3)\nexcept BaseException as error:\n    print(type(error).__name__, error)\n\
+         print(fib(10))",
+    ]));
+    assert_eq!(stdout, "PanicException 3 is odd\n55\n");
 }
 
 fn project_log(name: &str) -> PathBuf {

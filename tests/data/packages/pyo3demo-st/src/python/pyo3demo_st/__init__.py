@@ -1,0 +1,3 @@
+from ._native import fib, must_be_even
+
+__all__ = ["fib", "must_be_even"]
