@@ -307,6 +307,9 @@ fn numpy_test_suite_passes_in_the_runtime() {
         "-m",
         "not slow",
     ]);
+    // Test ids (and so `--deselect`) are relative to the rootdir, which pytest would otherwise
+    // place at the nearest folder above with a pyproject.toml or setup.cfg.
+    command.arg("--rootdir").arg(&site);
     for (test, _reason) in DESELECTED {
         command.args(["--deselect", test]);
     }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{kiln, run_ok, scratch, text, toolchain, write};
+use crate::common::{kiln, run, run_ok, scratch, text, toolchain, write};
 use crate::packages::{recipes_with_fixture, wheels};
 use crate::runtime::python;
 
@@ -55,17 +55,18 @@ fn pyo3_extension_panics_become_python_exceptions() {
     let recipes = recipes_with_fixture("pyo3demo-recipes", "pyo3demo");
     lock_demo(&recipes, "pyo3demo");
     let dist = scratch("pyo3demo-dist");
+    // Returns build-recipes' summary table (stderr).
     let build = |extra: &[&str]| {
-        run_ok(
-            kiln()
-                .arg("--recipe-dir")
-                .arg(&recipes)
-                .args(["build-recipes", "pyo3demo", "--install", "--install-dir"])
-                .arg(&dist)
-                .args(extra),
-        )
+        let output = run(kiln()
+            .arg("--recipe-dir")
+            .arg(&recipes)
+            .args(["build-recipes", "pyo3demo", "--install", "--install-dir"])
+            .arg(&dist)
+            .args(extra));
+        assert!(output.status.success());
+        text(&output.stderr)
     };
-    build(&[]);
+    let first_summary = build(&[]);
     let first = wheel_digests(&dist);
     let demo = first
         .iter()
@@ -75,7 +76,7 @@ fn pyo3_extension_panics_become_python_exceptions() {
         demo.0, "pyo3demo-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl",
         "maturin tags the wheel for the target"
     );
-    let log = std::fs::read_to_string(project_log("pyo3demo")).unwrap();
+    let log = std::fs::read_to_string(cached_log(&first_summary, "pyo3demo")).unwrap();
     assert!(
         log.contains("kiln: crates ("),
         "the build log lists the crates"
@@ -169,11 +170,14 @@ fn setuptools_rust_extension_builds_and_panics_cleanly() {
     assert_eq!(stdout, "PanicException 3 is odd\n55\n");
 }
 
-fn project_log(name: &str) -> PathBuf {
-    crate::common::project_dir()
-        .join(".kiln/build")
-        .join(name)
-        .join("build.log")
+/// The build log of `name` in the cache, from build-recipes' summary table (its last column).
+fn cached_log(summary: &str, name: &str) -> PathBuf {
+    summary
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(name))
+        .and_then(|line| line.split_whitespace().last())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no summary line for {name}:\n{summary}"))
 }
 
 /// rpds-py from its sdist (maturin + PyO3, crates from its Cargo.lock) and jsonschema, which
