@@ -1,4 +1,4 @@
-//! `kiln toolchain [show|install|run -- CMD…]`
+//! `kiln toolchain [show|install|prune|run -- CMD…]`
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -22,6 +22,12 @@ pub enum ToolchainCommand {
     Show,
     /// Make the root from `toolchain/toolchain.toml` unless it is there already
     Install,
+    /// Remove roots made from earlier pins (each 3 GB or more), keeping the current one
+    Prune {
+        /// Only list what would be removed
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Run a command inside the root, in the current folder
     Run {
         /// The command and its arguments (after `--`)
@@ -43,6 +49,27 @@ pub fn run(settings: &Settings, args: ToolchainArgs) -> anyhow::Result<ExitCode>
                 started.elapsed().as_secs_f64()
             );
             print_toolchain(&toolchain, &pin);
+            Ok(ExitCode::SUCCESS)
+        }
+        ToolchainCommand::Prune { dry_run } => {
+            if dry_run {
+                for root in toolchain::stale_roots(settings, &pin) {
+                    println!(
+                        "{}  {}",
+                        super::cache::human_size(super::cache::tree_size(&root)),
+                        root.display()
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let removed = toolchain::prune(settings, &pin)
+                .context("cannot remove the toolchain roots of earlier pins")?;
+            for root in &removed {
+                eprintln!("kiln: removed `{}`", root.display());
+            }
+            if removed.is_empty() {
+                eprintln!("kiln: no toolchain roots of earlier pins");
+            }
             Ok(ExitCode::SUCCESS)
         }
         ToolchainCommand::Run { command } => {

@@ -27,6 +27,8 @@ const LOCK_FILE: &str = "toolchain.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolchainError {
+    #[error("the toolchain root `{}` is in use (something is mounted inside it); not removed", path.display())]
+    InUse { path: PathBuf },
     #[error("the toolchain root is not installed (expected at `{}`)", path.display())]
     NotInstalled { path: PathBuf },
     #[error("installing a toolchain root needs root privileges (debootstrap, chroot, mounts)")]
@@ -281,6 +283,64 @@ fn remove_stale_installs(toolchains: &Path) -> Result<(), ToolchainError> {
     Ok(())
 }
 
+/// Roots other than `pin`'s: each a folder of `toolchains-v0` with a `toolchain.lock`, left
+/// behind when the pin changed (3 GB or more each).
+pub fn stale_roots(settings: &Settings, pin: &Pin) -> Vec<PathBuf> {
+    let current = pin.root_name();
+    let Ok(entries) = fs_err::read_dir(settings.toolchains_dir()) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy() != current.as_str())
+        .map(|entry| entry.path())
+        .filter(|path| path.join(LOCK_FILE).is_file())
+        .collect();
+    stale.sort();
+    stale
+}
+
+/// Removes [`stale_roots`] (and their install logs) under the install lock. A root with
+/// anything mounted inside it (a build of another checkout running in it right now) is kept
+/// and reported in the error.
+pub fn prune(settings: &Settings, pin: &Pin) -> Result<Vec<PathBuf>, ToolchainError> {
+    let toolchains = settings.toolchains_dir();
+    if !toolchains.is_dir() {
+        return Ok(Vec::new());
+    }
+    let lock_path = toolchains.join(".install.lock");
+    let lock_file = fs_err::File::create(&lock_path).map_err(write_error(&lock_path))?;
+    lock_file.file().lock().map_err(write_error(&lock_path))?;
+    remove_stale_installs(&toolchains)?;
+    let mounts = fs_err::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut removed = Vec::new();
+    for root in stale_roots(settings, pin) {
+        if has_mounts_below(&mounts, &root) {
+            return Err(ToolchainError::InUse { path: root });
+        }
+        // The lock file goes first: a half-removed folder is never taken for a root.
+        let lock = root.join(LOCK_FILE);
+        fs_err::remove_file(&lock).map_err(write_error(&lock))?;
+        fs_err::remove_dir_all(&root).map_err(write_error(&root))?;
+        if let Some(name) = root.file_name() {
+            let log = toolchains
+                .join("logs")
+                .join(format!("{}.log", name.to_string_lossy()));
+            let _ = fs_err::remove_file(log);
+        }
+        removed.push(root);
+    }
+    Ok(removed)
+}
+
+/// True when a mount point listed in `mountinfo` (field 5) lies inside `dir`.
+fn has_mounts_below(mountinfo: &str, dir: &Path) -> bool {
+    mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .any(|mount_point| Path::new(mount_point).starts_with(dir))
+}
+
 /// Trust the host's CAs and give apt a `deb-src` line for the root's own suite.
 fn configure_root(
     settings: &Settings,
@@ -351,6 +411,24 @@ fn parse_lock(text: &str) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mounts_inside_a_root_are_seen() {
+        let mountinfo = "22 1 8:1 / / rw - ext4 /dev/vda rw\n\
+                         90 22 0:5 / /c/toolchains-v0/old/root/proc rw - proc proc rw\n";
+        assert!(has_mounts_below(
+            mountinfo,
+            Path::new("/c/toolchains-v0/old")
+        ));
+        assert!(!has_mounts_below(
+            mountinfo,
+            Path::new("/c/toolchains-v0/new")
+        ));
+        assert!(!has_mounts_below(
+            mountinfo,
+            Path::new("/c/toolchains-v0/ol")
+        ));
+    }
 
     #[test]
     fn lock_round_trips() {

@@ -95,3 +95,43 @@ fn sigkill_leaves_no_process_and_no_mount() {
         "a mount under the root is visible on the host"
     );
 }
+
+/// `toolchain prune` removes roots of earlier pins (and their logs) and keeps the current one.
+#[test]
+fn prune_removes_roots_of_earlier_pins_only() {
+    let cache = scratch("prune-cache");
+    let toolchains = cache.join("toolchains-v0");
+    let current = kiln()
+        .env("KILN_CACHE_DIR", &cache)
+        .args(["config", "get", "toolchain_root"])
+        .output()
+        .unwrap();
+    let current = std::path::PathBuf::from(crate::common::text(&current.stdout).trim());
+    let current = current.parent().unwrap().to_path_buf();
+    let old = toolchains.join("trixie-000000000000");
+    for root in [&current, &old] {
+        std::fs::create_dir_all(root.join("root/usr/bin")).unwrap();
+        std::fs::write(root.join("toolchain.lock"), "suite\ttrixie\n").unwrap();
+    }
+    std::fs::create_dir_all(toolchains.join("logs")).unwrap();
+    std::fs::write(toolchains.join("logs/trixie-000000000000.log"), "").unwrap();
+    let listed =
+        run_ok(
+            kiln()
+                .env("KILN_CACHE_DIR", &cache)
+                .args(["toolchain", "prune", "--dry-run"]),
+        );
+    assert!(listed.contains("trixie-000000000000"), "{listed}");
+    assert!(old.exists(), "a dry run removes nothing");
+    run_ok(
+        kiln()
+            .env("KILN_CACHE_DIR", &cache)
+            .args(["toolchain", "prune"]),
+    );
+    assert!(!old.exists());
+    assert!(!toolchains.join("logs/trixie-000000000000.log").exists());
+    assert!(
+        current.join("toolchain.lock").exists(),
+        "the current root stays"
+    );
+}
