@@ -241,3 +241,21 @@ for error in errors:
     );
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
 }
+
+/// A Rust package without a Cargo.lock would resolve its crates anew on every build: kiln
+/// refuses it before building anything, naming the manifest.
+#[test]
+fn rust_package_without_cargo_lock_is_refused() {
+    toolchain();
+    let recipes = recipes_with_fixture("pyo3demo-nolock-recipes", "pyo3demo");
+    let output = run(kiln()
+        .arg("--recipe-dir")
+        .arg(&recipes)
+        .args(["build-recipes", "pyo3demo"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("pyo3demo/src/Cargo.toml` has no Cargo.lock"),
+        "{stderr}"
+    );
+}
