@@ -530,12 +530,14 @@ impl<'a> Builder<'a> {
         staging
             .commit(ArtifactInfo {
                 name: rust::STD_NAME.to_string(),
+                // rustc's upstream version (`1.96.0` of `1.96.0+dfsg1-1~deb13u1+b1`).
                 version: self
                     .toolchain
                     .packages
                     .get("rustc-web")
-                    .cloned()
-                    .unwrap_or_else(|| "unknown".into()),
+                    .and_then(|version| version.split(['+', '-', '~']).next())
+                    .unwrap_or("unknown")
+                    .to_string(),
                 kind: rust::STD_NAME.to_string(),
                 key: key.to_string(),
                 build_seconds: seconds,
