@@ -241,6 +241,9 @@ impl<'a> Builder<'a> {
                 source,
             }
         };
+        // Builds of other keys of this recipe (another kiln process, another recipe folder)
+        // use the same work folder: wait for them instead of wiping it under their feet.
+        let _work_lock = self.lock_work_dir(&name)?;
         if work.exists() {
             fs_err::remove_dir_all(&work).map_err(io("cannot clean", &work))?;
         }
@@ -343,6 +346,29 @@ impl<'a> Builder<'a> {
             })
             .map_err(cache_error)?;
         Ok(Outcome::Built(artifact))
+    }
+
+    /// Locks `.kiln/build/.<name>.lock` exclusively (released when the returned file drops).
+    /// The work folder's path is fixed per recipe name, because paths baked into outputs must
+    /// be the same on every rebuild; this lock is what makes sharing it safe.
+    fn lock_work_dir(&self, name: &str) -> Result<std::fs::File, BuildError> {
+        let dir = self.settings.build_dir();
+        let path = dir.join(format!(".{name}.lock"));
+        let error = |source| BuildError::Io {
+            name: name.to_string(),
+            action: "cannot lock the work folder with",
+            path: path.clone(),
+            source,
+        };
+        fs_err::create_dir_all(&dir).map_err(error)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(error)?;
+        file.lock().map_err(error)?;
+        Ok(file)
     }
 
     /// The script body of a package build: venv, cross environment, wrappers, PEP 517 build.

@@ -284,3 +284,34 @@ fn two_processes_building_the_same_recipes_both_succeed() {
         "the cache entry is intact"
     );
 }
+
+/// Two processes building *different* versions of one recipe (two recipe folders) share its
+/// work folder; the second waits for the first instead of wiping the folder mid-build.
+#[test]
+fn two_processes_building_different_keys_of_a_recipe_both_succeed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    toolchain();
+    let one = recipes("synthetic-keys-one");
+    let two = recipes("synthetic-keys-two");
+    touch(&one, "syn-slow-b");
+    touch(&two, "syn-slow-b");
+    let spawn = |dir: &Path| {
+        kiln()
+            .arg("--recipe-dir")
+            .arg(dir)
+            .args(["build-recipes", "--json", "syn-slow-b"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(&one), spawn(&two));
+    let (first, second) = (
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    );
+    for output in [&first, &second] {
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert_eq!(results(output)["syn-slow-b"], "built");
+    }
+}
