@@ -14,4 +14,5 @@ mod packages;
 mod recipe_check;
 mod runtime;
 mod rust;
+mod scipy;
 mod toolchain;

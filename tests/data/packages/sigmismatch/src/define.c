@@ -1,0 +1,1 @@
+int kiln_sig_twice(int x) { return 2 * x; }
