@@ -11,7 +11,8 @@
 //!     compilers are the wrapper names (`cc`, `c++`) so every call goes through kiln
 //! meson-cross.ini
 //!     meson's view of the target (needs_exe_wrapper, the long double format numpy would
-//!     otherwise try to run a probe for)
+//!     otherwise try to run a probe for, the host requirements' pkg-config folder, the build
+//!     venv's `numpy-config` and `pybind11-config`)
 //! ```
 //! and the environment variables that make Python's `sysconfig` load that file
 //! (`_PYTHON_HOST_PLATFORM`, `_PYTHON_SYSCONFIGDATA_NAME`, `PYTHONPATH`).
@@ -90,7 +91,8 @@ pub fn prepare(
     fs_err::write(sysconfig_dir.join(format!("{SYSCONFIGDATA_NAME}.py")), text)?;
 
     let meson_cross_file = dir.join("meson-cross.ini");
-    fs_err::write(&meson_cross_file, meson_cross(python))?;
+    let pkg_config_dir = work.join("host/lib/pkgconfig");
+    fs_err::write(&meson_cross_file, meson_cross(python, &pkg_config_dir))?;
 
     let platform = host_platform(&abi.platform);
     let env = vec![
@@ -129,7 +131,17 @@ pub fn prepare(
     })
 }
 
-fn meson_cross(python: &Path) -> String {
+/// meson's cross file. `python` is the build venv's interpreter; `pkg_config_dir` is where
+/// the host requirements' `.pc` files are (`$KILN_HOST_PREFIX/lib/pkgconfig`).
+///
+/// meson ignores `PKG_CONFIG_PATH` for the host machine of a cross build (it sets the
+/// variable from its `pkg_config_path` option), and looks for config tools (`numpy-config`,
+/// `pybind11-config`) only in the cross file's `[binaries]`, never on PATH: SciPy's
+/// `dependency('openblas')`, `dependency('numpy')` and `dependency('pybind11')` need these
+/// entries. The config tools are the build venv's: they answer with include folders, and
+/// numpy's are the target's (kiln copies the target wheel's headers over the venv's numpy).
+fn meson_cross(python: &Path, pkg_config_dir: &Path) -> String {
+    let venv_bin = python.parent().unwrap_or(Path::new("."));
     format!(
         "# Written by kiln: meson's view of the wasm32-emscripten target.\n\
          [binaries]\n\
@@ -140,6 +152,11 @@ fn meson_cross(python: &Path) -> String {
          strip = 'strip'\n\
          pkg-config = 'pkg-config'\n\
          python = '{}'\n\
+         numpy-config = '{}'\n\
+         pybind11-config = '{}'\n\
+         \n\
+         [built-in options]\n\
+         pkg_config_path = '{}'\n\
          \n\
          [properties]\n\
          # Programs built for the target cannot run on the build machine.\n\
@@ -152,13 +169,31 @@ fn meson_cross(python: &Path) -> String {
          cpu_family = 'wasm32'\n\
          cpu = 'wasm32'\n\
          endian = 'little'\n",
-        python.display()
+        python.display(),
+        venv_bin.join("numpy-config").display(),
+        venv_bin.join("pybind11-config").display(),
+        pkg_config_dir.display(),
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meson_cross_file_names_the_venv_tools_and_the_host_pkg_config_folder() {
+        let text = meson_cross(
+            Path::new("/w/venv/bin/python"),
+            Path::new("/w/host/lib/pkgconfig"),
+        );
+        assert!(text.contains("python = '/w/venv/bin/python'\n"), "{text}");
+        assert!(text.contains("numpy-config = '/w/venv/bin/numpy-config'\n"), "{text}");
+        assert!(text.contains("pybind11-config = '/w/venv/bin/pybind11-config'\n"), "{text}");
+        assert!(
+            text.contains("[built-in options]\npkg_config_path = '/w/host/lib/pkgconfig'\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn platform_tag_becomes_sysconfig_platform() {
