@@ -309,6 +309,9 @@ impl<'a> Builder<'a> {
                 )
                 .map_err(io("cannot prepare the cross-build environment in", &work))?
             }
+            BuildKind::SharedLibrary => self
+                .library_script(recipe, &work, &log)
+                .map_err(io("cannot install the compiler wrappers in", &work))?,
             _ => recipe.build.script.clone().unwrap_or_default(),
         };
         let script = render_script(&env, &source_dir, &body);
@@ -571,6 +574,24 @@ impl<'a> Builder<'a> {
             .map_err(cache_error)
     }
 
+    /// The script body of a shared library build: the compiler wrappers first on PATH (so
+    /// `CC=cc` links go through kiln's checks, as a package's do), then the recipe's script.
+    /// Scripts calling `emcc` directly are unaffected.
+    fn library_script(&self, recipe: &Recipe, work: &Path, log: &Path) -> std::io::Result<String> {
+        let wrapper_dir = work.join("wrappers");
+        wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
+        let mut body = String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
+        for (key, value) in wrapper::wrapper_env(&wrapper_dir, log, self.abi, "") {
+            if key == "PATH" {
+                body.push_str(&format!("export PATH={}:\"$PATH\"\n", run::shell_quote(&value)));
+            } else {
+                body.push_str(&format!("export {key}={}\n", run::shell_quote(&value)));
+            }
+        }
+        body.push_str(recipe.build.script.as_deref().unwrap_or_default());
+        Ok(body)
+    }
+
     /// The kiln binary at a path the toolchain root can see (the compiler wrappers are links
     /// to it): a hard link (or copy) in the build folder, renewed when the binary changes.
     /// Never the binary itself: a `cargo build` replacing it mid-build would leave dangling
@@ -652,7 +673,10 @@ impl<'a> Builder<'a> {
                 source,
             })?;
         }
-        // Shared library recipes it depends on are loaded globally first: their exports count.
+        // Shared library recipes it depends on are loaded globally first: their exports count,
+        // and their own imports are checked here too, against the runtime and each other
+        // (a library build has no runtime to check against: libraries do not depend on it).
+        let mut libraries = Vec::new();
         for artifact in host
             .iter()
             .filter(|artifact| artifact.info.kind == BuildKind::SharedLibrary.as_str())
@@ -675,8 +699,20 @@ impl<'a> Builder<'a> {
                         })
                     })?;
                     provided.extend(exports);
+                    libraries.push((path, bytes));
                 }
             }
+        }
+        for (path, bytes) in &libraries {
+            let file = path.to_string_lossy();
+            wheel::link_check([(file.as_ref(), bytes.as_slice())], &provided).map_err(
+                |source| {
+                    wheel_error(WheelError::LibraryLinkCheck {
+                        library: path.clone(),
+                        source,
+                    })
+                },
+            )?;
         }
         for wheel in std::iter::once(&repaired.wheel).chain(repaired.tests.as_ref()) {
             wheel::link_check_wheel(&wheel.path, &provided).map_err(wheel_error)?;

@@ -142,4 +142,11 @@ pub enum WheelError {
         #[source]
         source: LinkCheckError,
     },
+    /// A shared library recipe's side module that a package depends on.
+    #[error("the shared library `{}` fails the link check", library.display())]
+    LibraryLinkCheck {
+        library: PathBuf,
+        #[source]
+        source: LinkCheckError,
+    },
 }
