@@ -24,7 +24,7 @@ use kiln::toolchain::{self, Abi, Pin};
 
 #[derive(Debug, Args)]
 pub struct BuildRecipesArgs {
-    /// Recipes to build: names, `tag:NAME`, `*` for all, `!NAME` to leave one out
+    /// Recipes to build: names, `tag:NAME`, `*` for all, `!NAME` or `!tag:NAME` to leave out
     #[arg(required = true)]
     pub patterns: Vec<String>,
     /// Copy the results into the install folder (the runtime bundle, wheels, lockfile)

@@ -104,6 +104,13 @@ impl<'a> Graph<'a> {
                         .filter(|(_, r)| r.package.tags.iter().any(|t| t == tag))
                         .map(|(name, _)| *name),
                 );
+            } else if let Some(tag) = pattern.strip_prefix("!tag:") {
+                excluded.extend(
+                    self.recipes
+                        .iter()
+                        .filter(|(_, r)| r.package.tags.iter().any(|t| t == tag))
+                        .map(|(name, _)| *name),
+                );
             } else if let Some(name) = pattern.strip_prefix('!') {
                 excluded.insert(self.known(name, None)?);
             } else {
@@ -266,6 +273,10 @@ pub(crate) mod tests {
         assert_eq!(
             graph.select(&patterns(&["*", "!c"])).unwrap(),
             BTreeSet::from(["a", "b"])
+        );
+        assert_eq!(
+            graph.select(&patterns(&["*", "!tag:core"])).unwrap(),
+            BTreeSet::from(["b"])
         );
         assert_eq!(
             graph.select(&patterns(&["nope"])),
