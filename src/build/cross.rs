@@ -187,8 +187,14 @@ mod tests {
             Path::new("/w/host/lib/pkgconfig"),
         );
         assert!(text.contains("python = '/w/venv/bin/python'\n"), "{text}");
-        assert!(text.contains("numpy-config = '/w/venv/bin/numpy-config'\n"), "{text}");
-        assert!(text.contains("pybind11-config = '/w/venv/bin/pybind11-config'\n"), "{text}");
+        assert!(
+            text.contains("numpy-config = '/w/venv/bin/numpy-config'\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pybind11-config = '/w/venv/bin/pybind11-config'\n"),
+            "{text}"
+        );
         assert!(
             text.contains("[built-in options]\npkg_config_path = '/w/host/lib/pkgconfig'\n"),
             "{text}"

@@ -580,10 +580,14 @@ impl<'a> Builder<'a> {
     fn library_script(&self, recipe: &Recipe, work: &Path, log: &Path) -> std::io::Result<String> {
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
-        let mut body = String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
+        let mut body =
+            String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
         for (key, value) in wrapper::wrapper_env(&wrapper_dir, log, self.abi, "") {
             if key == "PATH" {
-                body.push_str(&format!("export PATH={}:\"$PATH\"\n", run::shell_quote(&value)));
+                body.push_str(&format!(
+                    "export PATH={}:\"$PATH\"\n",
+                    run::shell_quote(&value)
+                ));
             } else {
                 body.push_str(&format!("export {key}={}\n", run::shell_quote(&value)));
             }

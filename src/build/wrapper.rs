@@ -1146,7 +1146,10 @@ fn run_link(mut command: Command, program: &Path, args: &[OsString]) -> ExitCode
         let mut line = Vec::new();
         let mut out = io::stderr().lock();
         // Bytes, not `lines()`: compiler output need not be UTF-8, and is passed on as it came.
-        while reader.read_until(b'\n', &mut line).is_ok_and(|read| read > 0) {
+        while reader
+            .read_until(b'\n', &mut line)
+            .is_ok_and(|read| read > 0)
+        {
             let _ = out.write_all(&line);
             captured.extend_from_slice(&line);
             line.clear();

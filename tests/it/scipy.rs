@@ -29,10 +29,11 @@ fn fixture_recipes(scratch_name: &str, fixture: &str) -> PathBuf {
 fn signature_mismatch_fails_the_link() {
     toolchain();
     let recipes = fixture_recipes("sigmismatch-recipes", "sigmismatch");
-    let output = run(kiln()
-        .arg("--recipe-dir")
-        .arg(&recipes)
-        .args(["build-recipes", "sigmismatch", "--no-progress"]));
+    let output = run(kiln().arg("--recipe-dir").arg(&recipes).args([
+        "build-recipes",
+        "sigmismatch",
+        "--no-progress",
+    ]));
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
     assert!(
@@ -119,7 +120,10 @@ fn agree(runtime: &serde_json::Value, host: &serde_json::Value, tolerance: f64) 
     use serde_json::Value;
     match (runtime, host) {
         (Value::Number(a), Value::Number(b)) => {
-            let (a, b) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+            let (a, b) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
             (a - b).abs() <= tolerance * b.abs().max(1.0)
         }
         (Value::Array(a), Value::Array(b)) => {
@@ -139,9 +143,21 @@ fn results_agree_within_tolerance() {
     let a = serde_json::json!({"x": [1.0, 2.0], "ok": true});
     let b = serde_json::json!({"x": [1.0 + 1e-12, 2.0], "ok": true});
     assert!(agree(&a, &b, 1e-9));
-    assert!(!agree(&a, &serde_json::json!({"x": [1.1, 2.0], "ok": true}), 1e-9));
-    assert!(!agree(&a, &serde_json::json!({"x": [1.0], "ok": true}), 1e-9));
-    assert!(!agree(&a, &serde_json::json!({"x": [1.0, 2.0], "ok": false}), 1e-9));
+    assert!(!agree(
+        &a,
+        &serde_json::json!({"x": [1.1, 2.0], "ok": true}),
+        1e-9
+    ));
+    assert!(!agree(
+        &a,
+        &serde_json::json!({"x": [1.0], "ok": true}),
+        1e-9
+    ));
+    assert!(!agree(
+        &a,
+        &serde_json::json!({"x": [1.0, 2.0], "ok": false}),
+        1e-9
+    ));
 }
 
 /// The same SciPy calls in the runtime under Node and on the host (the toolchain root's
@@ -237,7 +253,9 @@ fn summary_line(stdout: &str) -> String {
     stdout
         .lines()
         .rev()
-        .find(|line| line.contains(" passed") || line.contains(" failed") || line.contains(" error"))
+        .find(|line| {
+            line.contains(" passed") || line.contains(" failed") || line.contains(" error")
+        })
         .unwrap_or_default()
         .trim_matches(|c| c == '=' || c == ' ')
         .to_string()
