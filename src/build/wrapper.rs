@@ -68,8 +68,9 @@
 //! Dropped (each was tried against the root's emcc 3.1.69 / wasm-ld 19):
 //! - threads: `-pthread` (compiles with atomics and shared memory the runtime does not have);
 //! - the build machine's CPU and ABI: `-march= -mtune= -mcpu= -mcmodel= -mfpmath=
-//!   -mfloat-abi= -mfpu= -mabi=` (OpenBLAS's riscv64 makefile adds `-mabi=lp64d`), x86 features (`-msse*`, `-mavx*`, `-mno-avx`, `-mpopcnt`…: clang
-//!   errors, emcc demands `-msimd128`), `-m64` (silently makes a wasm64 object), `-target`;
+//!   -mfloat-abi= -mfpu= -mabi=` (OpenBLAS's riscv64 makefile adds `-mabi=lp64d`), x86
+//!   features (`-msse*`, `-mavx*`, `-mno-avx`, `-mpopcnt`…: clang errors, emcc demands
+//!   `-msimd128`), `-m64` (silently makes a wasm64 object), `-target`;
 //!   wasm feature flags (`-msimd128`, `-mbulk-memory`) are kept;
 //! - hardening that has no wasm meaning: `-fstack-protector*`, `-fstack-clash-protection`,
 //!   `-fcf-protection*` (an error);
