@@ -1624,7 +1624,7 @@ mod tests {
         let rewritten = run(
             Tool::Cc,
             "-O2 -march=native -mtune=generic -mcpu=x86-64 -pthread -msse2 -mssse3 -mavx2 \
-             -mno-avx -mpopcnt -mfpmath=sse -m64 -msimd128 -mbulk-memory -c x.c",
+             -mno-avx -mpopcnt -mfpmath=sse -m64 -mabi=lp64d -msimd128 -mbulk-memory -c x.c",
         );
         assert_eq!(
             line(&rewritten),
