@@ -16,7 +16,8 @@ the first two; SciPy would meet the third):
 2. `xerbla_`: OpenBLAS defines it as `int xerbla_(char *, blasint *, blasint)`, the hidden
    string length included, as most translated callers call it; a few (the `*geqp3rk`,
    `*gedmdq`, deprecated `*gelqs`/`*geqrs`) declare and call it without the length. They
-   get the length (the name's length, as the others pass it). `xerbla_` stays `int`.
+   get the length (the name's length, as the others pass it). `xerbla_` stays `int`, also
+   where it was declared in one list with subroutines that are now `void`.
 3. BLAS routines are `void` without hidden string lengths in OpenBLAS's interface, and the
    translated LAPACK calls them that way; only their return type needed (1).
 
@@ -27,6 +28,7 @@ import glob
 import re
 
 ROOT = "OpenBLAS"
+XERBLA = "xerbla_(char *, integer *, ftnlen)"
 LAPACK_REPLACEMENTS = "getf2|getrf|laswp|getrs|gesv|potf2|potrf|potri|potrs|lauu2|lauum|trti2|trtri"
 
 
@@ -61,8 +63,12 @@ def translated(text):
     text = re.sub(r"\bint ((?!xerbla_)[a-z][a-z0-9]*_\()", r"void \1", text)
     # Declarations and calls may be wrapped over lines.
     text = re.sub(
-        r"xerbla_\(\s*char\s*\*\s*,\s*integer\s*\*\s*\)", "xerbla_(char *, integer *, ftnlen)", text
+        r"xerbla_\(\s*char\s*\*\s*,\s*integer\s*\*\s*(?:,\s*ftnlen\s*)?\)", XERBLA, text
     )
+    # `xerbla_` often sits in a list of subroutine declarators (`extern int a_(…), xerbla_(…),
+    # b_(…);`), whose base type is now `void`: it gets a declaration of its own, `int`.
+    text = re.sub(r"\)\s*,\s*" + re.escape(XERBLA), "); extern int " + XERBLA, text)
+    text = re.sub(re.escape(XERBLA) + r"\s*,", XERBLA + "; extern void ", text)
     return re.sub(
         r'xerbla_\(\s*"([A-Z0-9_ ]*)",\s*&(\w+)\s*\);',
         lambda m: f'xerbla_("{m.group(1)}", &{m.group(2)}, (ftnlen){len(m.group(1))});',
