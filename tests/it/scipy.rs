@@ -223,6 +223,8 @@ fn scipy_test_suite_runs_in_the_runtime() {
             "-m",
             "pytest",
             &format!("{site}/{module}"),
+            // SciPy's conftest.py (markers, the `xp` fixture) sits in the package's root.
+            &format!("--rootdir={site}"),
             "-q",
             // pytest's fd-level capture needs fstat on unlinked temporary files, which
             // emscripten's file system lacks; faulthandler needs a real stderr fd.
