@@ -150,15 +150,9 @@ fn setuptools_rust_extension_builds_and_panics_cleanly() {
             .args(["build-recipes", "pyo3demo-st", "--install", "--install-dir"])
             .arg(&dist),
     );
-    let names: Vec<String> = wheel_digests(&dist)
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert!(
-        names
-            .iter()
-            .any(|name| name == "pyo3demo_st-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl"),
-        "{names:?}"
+    assert_has_wheel(
+        &dist,
+        "pyo3demo_st-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl",
     );
     let stdout = run_ok(python(&dist).args([
         "-c",
@@ -168,6 +162,15 @@ fn setuptools_rust_extension_builds_and_panics_cleanly() {
          print(fib(10))",
     ]));
     assert_eq!(stdout, "PanicException 3 is odd\n55\n");
+}
+
+/// Fails unless `dist` holds a wheel of exactly this file name (the target's tags).
+fn assert_has_wheel(dist: &Path, file_name: &str) {
+    let names: Vec<String> = wheel_digests(dist)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert!(names.iter().any(|name| name == file_name), "{names:?}");
 }
 
 /// The build log of `name` in the cache, from build-recipes' summary table (its last column).
@@ -191,15 +194,9 @@ fn jsonschema_validates_on_rpds_py() {
             .args(["build-recipes", "jsonschema", "--install", "--install-dir"])
             .arg(&dist),
     );
-    let names: Vec<String> = wheel_digests(&dist)
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
-    assert!(
-        names
-            .iter()
-            .any(|name| name == "rpds_py-2026.9.1-cp313-cp313-emscripten_3_1_69_wasm32.whl"),
-        "{names:?}"
+    assert_has_wheel(
+        &dist,
+        "rpds_py-2026.9.1-cp313-cp313-emscripten_3_1_69_wasm32.whl",
     );
     let stdout = run_ok(python(&dist).args([
         "-c",
