@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cache::key::{KeyInputs, file_input};
-use crate::cache::{Artifact, ArtifactInfo, Begun, BuildCache, CacheError};
+use crate::cache::{Artifact, ArtifactInfo, Begun, BuildCache, CacheError, Staging};
 use crate::config::Settings;
 use crate::hash::Sha256;
 use crate::recipe::{BuildKind, Recipe, SourceSpec};
@@ -317,14 +317,7 @@ impl<'a> Builder<'a> {
         let script = render_script(&env, &source_dir, &body);
         fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
 
-        let argv = [OsString::from("bash"), script_path.clone().into_os_string()];
-        match run::run_logged(&mut self.toolchain.command(&argv, &source_dir, &[]), &log) {
-            Ok(()) => {}
-            Err(RunError::Failed { tail, .. }) => {
-                return Err(BuildError::Script { name, log, tail });
-            }
-            Err(source) => return Err(BuildError::Run { name, source }),
-        }
+        self.run_script(&name, &script_path, &source_dir, &log)?;
 
         if let Some(rust_build) = &rust_build {
             log_crates(&rust_build.metadata_path(), &log);
@@ -333,22 +326,38 @@ impl<'a> Builder<'a> {
             self.finish_wheels(recipe, &work, &prefix, host, &log)?;
         }
 
-        // The staging prefix is empty: replace it with what the script installed.
-        let staged_prefix = staging.prefix();
-        fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
-        move_tree(&prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;
-        let staged_log = staging.dir().join("build.log");
-        fs_err::copy(&log, &staged_log).map_err(io("cannot store", &staged_log))?;
-        let artifact = staging
-            .commit(ArtifactInfo {
-                name: name.clone(),
-                version: recipe.package.version.clone(),
-                kind: recipe.build.kind.as_str().to_string(),
-                key: key.to_string(),
-                build_seconds: started.elapsed().as_secs_f64(),
-            })
-            .map_err(cache_error)?;
-        Ok(Outcome::Built(artifact))
+        let info = ArtifactInfo {
+            name: name.clone(),
+            version: recipe.package.version.clone(),
+            kind: recipe.build.kind.as_str().to_string(),
+            key: key.to_string(),
+            build_seconds: started.elapsed().as_secs_f64(),
+        };
+        store(&name, staging, &prefix, &log, info).map(Outcome::Built)
+    }
+
+    /// Runs a written build script with bash inside the root, from `dir`, its output into
+    /// `log`; a failure names `name`, the log and its last lines.
+    fn run_script(
+        &self,
+        name: &str,
+        script: &Path,
+        dir: &Path,
+        log: &Path,
+    ) -> Result<(), BuildError> {
+        let argv = [OsString::from("bash"), script.as_os_str().to_owned()];
+        match run::run_logged(&mut self.toolchain.command(&argv, dir, &[]), log) {
+            Ok(()) => Ok(()),
+            Err(RunError::Failed { tail, .. }) => Err(BuildError::Script {
+                name: name.to_string(),
+                log: log.to_path_buf(),
+                tail,
+            }),
+            Err(source) => Err(BuildError::Run {
+                name: name.to_string(),
+                source,
+            }),
+        }
     }
 
     /// Locks `.kiln/build/.<name>.lock` exclusively (released when the returned file drops).
@@ -529,49 +538,27 @@ impl<'a> Builder<'a> {
         let script_path = work.join("build.sh");
         let script = render_script(&env, &work, &rust::std_script(rust_abi, &work));
         fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
-        let argv = [OsString::from("bash"), script_path.into_os_string()];
-        match run::run_logged(&mut self.toolchain.command(&argv, &work, &[]), &log) {
-            Ok(()) => {}
-            Err(RunError::Failed { tail, .. }) => {
-                return Err(BuildError::Script {
-                    name: label,
-                    log,
-                    tail,
-                });
-            }
-            Err(source) => {
-                return Err(BuildError::Run {
-                    name: label,
-                    source,
-                });
-            }
-        }
-        let staged_prefix = staging.prefix();
-        fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
-        move_tree(&prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;
-        let staged_log = staging.dir().join("build.log");
-        fs_err::copy(&log, &staged_log).map_err(io("cannot store", &staged_log))?;
+        self.run_script(&label, &script_path, &work, &log)?;
         let seconds = started.elapsed().as_secs_f64();
         append_line(
             package_log,
             &format!("kiln: Rust std built in {seconds:.1} s"),
         );
-        staging
-            .commit(ArtifactInfo {
-                name: rust::STD_NAME.to_string(),
-                // rustc's upstream version (`1.96.0` of `1.96.0+dfsg1-1~deb13u1+b1`).
-                version: self
-                    .toolchain
-                    .packages
-                    .get("rustc-web")
-                    .and_then(|version| version.split(['+', '-', '~']).next())
-                    .unwrap_or("unknown")
-                    .to_string(),
-                kind: rust::STD_NAME.to_string(),
-                key: key.to_string(),
-                build_seconds: seconds,
-            })
-            .map_err(cache_error)
+        let info = ArtifactInfo {
+            name: rust::STD_NAME.to_string(),
+            // rustc's upstream version (`1.96.0` of `1.96.0+dfsg1-1~deb13u1+b1`).
+            version: self
+                .toolchain
+                .packages
+                .get("rustc-web")
+                .and_then(|version| version.split(['+', '-', '~']).next())
+                .unwrap_or("unknown")
+                .to_string(),
+            kind: rust::STD_NAME.to_string(),
+            key: key.to_string(),
+            build_seconds: seconds,
+        };
+        store(&label, staging, &prefix, &log, info)
     }
 
     /// The script body of a shared library build: the compiler wrappers first on PATH (so
@@ -877,6 +864,35 @@ pub fn merge_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Replaces the (empty) staging prefix with a finished build's prefix, keeps its log beside it
+/// and commits the cache entry.
+fn store(
+    name: &str,
+    staging: Staging,
+    prefix: &Path,
+    log: &Path,
+    info: ArtifactInfo,
+) -> Result<Artifact, BuildError> {
+    let io = |action, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io {
+            name: name.to_string(),
+            action,
+            path,
+            source,
+        }
+    };
+    let staged_prefix = staging.prefix();
+    fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
+    move_tree(prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;
+    let staged_log = staging.dir().join("build.log");
+    fs_err::copy(log, &staged_log).map_err(io("cannot store", &staged_log))?;
+    staging.commit(info).map_err(|source| BuildError::Cache {
+        name: name.to_string(),
+        source,
+    })
 }
 
 /// Renames `from` to `to`, or copies and removes it when they are on different file systems.
