@@ -227,6 +227,7 @@ mod tests {
         (import "GOT.mem" "someglobal" (global (mut i32)))
         (import "GOT.func" "own_helper" (global (mut i32)))
         (import "env" "weak_hook" (func))
+        (import "GOT.func" "weak_hook" (global (mut i32)))
         (import "env" "invoke_iii" (func (param i32 i32 i32) (result i32)))
         (func (export "own_helper"))
         (func (export "PyInit_yaml") (result i32) i32.const 0)

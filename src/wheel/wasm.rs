@@ -78,7 +78,7 @@ impl SideModule {
             return Err(WasmError::NotWasm);
         }
         let mut module = SideModule::default();
-        let mut weak_imports = BTreeSet::new();
+        let mut weak_imports: BTreeSet<String> = BTreeSet::new();
         let mut has_dylink = false;
         for payload in Parser::new(0).parse_all(bytes) {
             match payload? {
@@ -113,10 +113,7 @@ impl SideModule {
                                 Dylink0Subsection::ImportInfo(infos) => {
                                     for info in infos {
                                         if info.flags.contains(SymbolFlags::BINDING_WEAK) {
-                                            weak_imports.insert((
-                                                info.module.to_string(),
-                                                info.field.to_string(),
-                                            ));
+                                            weak_imports.insert(info.field.to_string());
                                         }
                                     }
                                 }
@@ -132,7 +129,11 @@ impl SideModule {
             return Err(WasmError::NotSideModule);
         }
         for import in &mut module.imports {
-            import.weak = weak_imports.contains(&(import.module.clone(), import.name.clone()));
+            // By name, whatever the module, as the loader does (`library_dylink.js` keeps a
+            // set of weak symbol names): wasm-ld lists a weak function once, as its `env`
+            // import, while the module also imports its address from `GOT.func` (C++'s
+            // `thread_local` init hooks `_ZTH…` in HiGHS, SciPy's LP solver).
+            import.weak = weak_imports.contains(&import.name);
         }
         Ok(module)
     }
