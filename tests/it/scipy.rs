@@ -2,7 +2,7 @@
 //! built without Fortran against it, checked in the runtime under Node against the same calls
 //! on the host, and SciPy's own tests run in the runtime.
 //!
-//! Building them takes most of an hour on two cores, so those tests are `#[ignore]`d: the
+//! Building them takes about 25 minutes on two cores, so those tests are `#[ignore]`d: the
 //! normal `scripts/test` never builds the `heavy` recipes, and `scripts/test-heavy` runs them
 //! (`cargo test --release --test it -- --ignored scipy`). The signature mismatch test is cheap
 //! and runs with the others.
