@@ -745,6 +745,14 @@ impl<'a> Builder<'a> {
                 "SOURCE_DATE_EPOCH".into(),
                 self.settings.source_date_epoch.to_string(),
             ),
+            // The work folder sits inside the user's project, usually a git checkout: without a
+            // ceiling, `git describe` in a build (meson's `vcs_tag`, setuptools-scm) finds the
+            // project's repository and writes its commit into the package (SciPy's HiGHS
+            // printed kiln's own commit hash, so every kiln commit changed SciPy's wheel).
+            (
+                "GIT_CEILING_DIRECTORIES".into(),
+                path(source_dir.parent().unwrap_or(source_dir)),
+            ),
             (
                 "CFLAGS".into(),
                 join(&self.abi.cflags, &recipe.build.cflags),

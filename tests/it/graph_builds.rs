@@ -315,3 +315,51 @@ fn two_processes_building_different_keys_of_a_recipe_both_succeed() {
         assert_eq!(results(output)["syn-slow-b"], "built");
     }
 }
+
+/// A build's work folder is inside the project (`.kiln/build/`), which is a git checkout: git
+/// run by a build must not find that repository, or its commit ends up in the package (meson's
+/// `vcs_tag` put kiln's commit hash into SciPy's HiGHS, so each kiln commit changed the wheel).
+#[test]
+fn builds_do_not_see_the_projects_git_repository() {
+    toolchain();
+    assert!(
+        project_dir().join(".git").exists(),
+        "this test needs the project to be a git checkout (as CI's clone is)"
+    );
+    let dir = scratch("git-ceiling");
+    let recipe = dir.join("syn-git");
+    std::fs::create_dir_all(recipe.join("src")).unwrap();
+    std::fs::write(recipe.join("src/empty.c"), "").unwrap();
+    std::fs::write(
+        recipe.join("recipe.toml"),
+        r#"[package]
+name = "syn-git"
+version = "1.0"
+
+[source]
+path = "src"
+
+[build]
+type = "static_library"
+script = """
+if top=$(git rev-parse --show-toplevel 2>/dev/null); then
+  echo "kiln test: git found the repository $top from $SRC_DIR" >&2
+  exit 1
+fi
+mkdir -p "$PREFIX/lib"
+emcc -c empty.c -o "$PREFIX/lib/empty.o"
+"""
+"#,
+    )
+    .unwrap();
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let output = run(kiln().arg("--recipe-dir").arg(&dir).args([
+        "build-recipes",
+        "syn-git",
+        "--force-rebuild",
+        "--no-progress",
+    ]));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
