@@ -8,27 +8,19 @@
 //! and runs with the others.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::common::{kiln, project_dir, root_venv, run, run_ok, scratch, text, toolchain};
+use crate::packages::recipes_with_fixtures;
 use crate::runtime::python;
-
-/// A recipe folder holding only the fixture `tests/data/packages/NAME`.
-fn fixture_recipes(scratch_name: &str, fixture: &str) -> PathBuf {
-    let recipes = scratch(scratch_name);
-    let fixture = project_dir().join("tests/data/packages").join(fixture);
-    run_ok(Command::new("cp").arg("-r").arg(fixture).arg(&recipes));
-    recipes
-}
 
 /// wasm-ld's "function signature mismatch" warning fails the link through kiln's wrapper,
 /// with the symbol named (issue 9: such calls trap with `RuntimeError: unreachable`).
 #[test]
 fn signature_mismatch_fails_the_link() {
     toolchain();
-    let recipes = fixture_recipes("sigmismatch-recipes", "sigmismatch");
+    let recipes = recipes_with_fixtures("sigmismatch-recipes", &["sigmismatch"]);
     let output = run(kiln().arg("--recipe-dir").arg(&recipes).args([
         "build-recipes",
         "sigmismatch",
