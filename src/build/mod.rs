@@ -159,15 +159,7 @@ impl<'a> Builder<'a> {
         dependencies: &[(String, Sha256)],
     ) -> Result<Sha256, BuildError> {
         let name = &recipe.package.name;
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| BuildError::Io {
-                name: name.clone(),
-                action,
-                path,
-                source,
-            }
-        };
+        let io = |action, path: &Path| io_error(name, action, path);
         let recipe_text = fs_err::read(&recipe.path).map_err(io("cannot read", &recipe.path))?;
         let source = match &recipe.source.spec {
             SourceSpec::Url { sha256, .. }
@@ -231,16 +223,7 @@ impl<'a> Builder<'a> {
         let started = Instant::now();
         let work = self.work_dir(recipe);
         let log = work.join("build.log");
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            let name = name.clone();
-            move |source| BuildError::Io {
-                name,
-                action,
-                path,
-                source,
-            }
-        };
+        let io = |action, path: &Path| io_error(&name, action, path);
         // Builds of other keys of this recipe (another kiln process, another recipe folder)
         // use the same work folder: wait for them instead of wiping it under their feet.
         let _work_lock = self.lock_work_dir(&name)?;
@@ -506,16 +489,7 @@ impl<'a> Builder<'a> {
             .build_dir()
             .join(format!(".{}", rust::STD_NAME));
         let log = work.join("build.log");
-        let io = |action, path: &Path| {
-            let path = path.to_path_buf();
-            let name = label.clone();
-            move |source| BuildError::Io {
-                name,
-                action,
-                path,
-                source,
-            }
-        };
+        let io = |action, path: &Path| io_error(&label, action, path);
         append_line(
             package_log,
             &format!(
@@ -784,6 +758,22 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// A `map_err` adapter: an I/O failure while building `name`, with what was being done to
+/// which path.
+fn io_error(
+    name: &str,
+    action: &'static str,
+    path: &Path,
+) -> impl FnOnce(std::io::Error) -> BuildError + use<> {
+    let (name, path) = (name.to_string(), path.to_path_buf());
+    move |source| BuildError::Io {
+        name,
+        action,
+        path,
+        source,
+    }
+}
+
 /// The interpreter version packages are built for (the runtime recipe's CPython).
 const TARGET_PYTHON_VERSION: &str = "3.13";
 
@@ -883,15 +873,7 @@ fn store(
     log: &Path,
     info: ArtifactInfo,
 ) -> Result<Artifact, BuildError> {
-    let io = |action, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BuildError::Io {
-            name: name.to_string(),
-            action,
-            path,
-            source,
-        }
-    };
+    let io = |action, path: &Path| io_error(name, action, path);
     let staged_prefix = staging.prefix();
     fs_err::remove_dir(&staged_prefix).map_err(io("cannot replace", &staged_prefix))?;
     move_tree(prefix, &staged_prefix).map_err(io("cannot store", &staged_prefix))?;

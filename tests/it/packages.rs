@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::common::{kiln, project_dir, run, run_ok, scratch, text, toolchain};
-use crate::runtime::python;
+use crate::runtime::{PYTEST_IN_RUNTIME, python};
 
 const PACKAGES: &[&str] = &[
     "six",
@@ -296,17 +296,8 @@ fn numpy_test_suite_passes_in_the_runtime() {
         "numpy/_core/tests/test_multiarray.py",
         "numpy/_core/tests/test_umath.py",
         "numpy/linalg/tests",
-        "-q",
-        // pytest's fd-level capture needs fstat on unlinked temporary files, which
-        // emscripten's file system lacks; faulthandler needs a real stderr fd.
-        "-s",
-        "-p",
-        "no:faulthandler",
-        "-p",
-        "no:cacheprovider",
-        "-m",
-        "not slow",
     ]);
+    command.args(PYTEST_IN_RUNTIME);
     // Test ids (and so `--deselect`) are relative to the rootdir, which pytest would otherwise
     // place at the nearest folder above with a pyproject.toml or setup.cfg.
     command.arg("--rootdir").arg(&site);

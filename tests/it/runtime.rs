@@ -23,6 +23,20 @@ pub fn runtime_dist() -> PathBuf {
     .clone()
 }
 
+/// pytest options every test suite run in the runtime needs, with the slow tests left out.
+pub const PYTEST_IN_RUNTIME: &[&str] = &[
+    "-q",
+    // pytest's fd-level capture needs fstat on unlinked temporary files, which emscripten's
+    // file system lacks; faulthandler needs a real stderr fd.
+    "-s",
+    "-p",
+    "no:faulthandler",
+    "-p",
+    "no:cacheprovider",
+    "-m",
+    "not slow",
+];
+
 pub fn python(dist: &std::path::Path) -> Command {
     let mut command = Command::new("node");
     command

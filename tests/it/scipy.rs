@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::common::{kiln, project_dir, root_venv, run, run_ok, scratch, text, toolchain};
 use crate::packages::recipes_with_fixtures;
-use crate::runtime::python;
+use crate::runtime::{PYTEST_IN_RUNTIME, python};
 
 /// wasm-ld's "function signature mismatch" warning fails the link through kiln's wrapper,
 /// with the symbol named (issue 9: such calls trap with `RuntimeError: unreachable`).
@@ -280,17 +280,8 @@ fn scipy_test_suite_runs_in_the_runtime() {
             &format!("{site}/{module}"),
             // SciPy's conftest.py (markers, the `xp` fixture) sits in the package's root.
             &format!("--rootdir={site}"),
-            "-q",
-            // pytest's fd-level capture needs fstat on unlinked temporary files, which
-            // emscripten's file system lacks; faulthandler needs a real stderr fd.
-            "-s",
-            "-p",
-            "no:faulthandler",
-            "-p",
-            "no:cacheprovider",
-            "-m",
-            "not slow",
         ]);
+        command.args(PYTEST_IN_RUNTIME);
         for (file, test, _reason) in DESELECTED {
             if file.starts_with(module) {
                 // Ids are relative to the rootdir (`site`).
