@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "KILN_PROJECT_DIR",
-        "the project (with `toolchain/` and `recipes/`; default: the nearest folder above the current one that has `toolchain/toolchain.toml`)",
+        "the project (with `platforms/` and `recipes/`; default: the nearest folder above the current one that has a `platforms/` folder)",
+    ),
+    (
+        "KILN_PLATFORM",
+        "the platform to build for: a name in `platforms/` (e.g. `pyemscripten_2026_5`) or a path to a platform file (default: the project's only platform file)",
     ),
     (
         "KILN_CACHE_DIR",
@@ -65,6 +69,8 @@ pub struct Settings {
     /// The project: the folder holding `toolchain/` and `recipes/`.
     pub project_dir: PathBuf,
     pub recipe_dir: PathBuf,
+    /// The platform file (`platforms/<name>.toml`): the root's pin, the flags, the tags.
+    pub platform_file: PathBuf,
     pub cache_dir: PathBuf,
     pub toolchain_mode: ToolchainMode,
     pub debian_mirror: Option<String>,
@@ -106,6 +112,19 @@ impl Settings {
             .recipe_dir
             .map(|dir| current_dir.join(dir))
             .unwrap_or_else(|| project_dir.join("recipes"));
+        let platform_file = match var("KILN_PLATFORM") {
+            Some(name) if name.ends_with(".toml") => current_dir.join(name),
+            Some(name) => project_dir.join("platforms").join(format!("{name}.toml")),
+            None => {
+                let files = crate::toolchain::platform::platform_files(&project_dir.join("platforms"));
+                // Several files and no choice: the first, so errors name a real file; `kiln
+                // config list` shows which.
+                files
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| project_dir.join("platforms/pyemscripten.toml"))
+            }
+        };
         let cache_dir = var("KILN_CACHE_DIR")
             .map(|dir| current_dir.join(dir))
             .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("kiln")))
@@ -140,6 +159,7 @@ impl Settings {
         Self {
             project_dir,
             recipe_dir,
+            platform_file,
             cache_dir,
             toolchain_mode,
             debian_mirror: var("KILN_DEBIAN_MIRROR"),
@@ -152,9 +172,9 @@ impl Settings {
         }
     }
 
-    /// `toolchain/toolchain.toml` of the project.
+    /// The platform file, which holds the toolchain root's pin.
     pub fn toolchain_pin(&self) -> PathBuf {
-        self.project_dir.join("toolchain/toolchain.toml")
+        self.platform_file.clone()
     }
 
     /// Where downloaded sources are kept, by sha256.
@@ -178,11 +198,11 @@ impl Settings {
     }
 }
 
-/// The nearest folder at or above `start` with a `toolchain/toolchain.toml`; else `start`.
+/// The nearest folder at or above `start` with a `platforms/` folder; else `start`.
 fn find_project_dir(start: &Path) -> PathBuf {
     start
         .ancestors()
-        .find(|dir| dir.join("toolchain/toolchain.toml").is_file())
+        .find(|dir| dir.join("platforms").is_dir())
         .unwrap_or(start)
         .to_path_buf()
 }

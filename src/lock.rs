@@ -29,7 +29,7 @@ pub struct Lockfile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockInfo {
-    /// The ABI id from `toolchain/abi.toml`.
+    /// The ABI id from the platform file.
     pub abi_version: String,
     pub arch: String,
     /// `emscripten_<version>`, as Pyodide writes it.

@@ -1,11 +1,11 @@
 //! The cross-build environment for PEP 517 builds: how a package build, run by the root's
-//! Python 3.13 on x86_64, comes to see the *target* (CPython 3.13 on wasm32-emscripten).
+//! Python on x86_64, comes to see the *target* (the platform's CPython on wasm32-emscripten).
 //!
 //! Per build, under `<work>/cross/`:
 //! ```text
 //! sysconfig/_sysconfigdata__emscripten_wasm32-emscripten.py
 //!     the runtime's own build-time variables, with the values a package build must not use
-//!     as they are overridden: headers point at the runtime build's `include/python3.13`
+//!     as they are overridden: headers point at the runtime build's `include/python3.X`
 //!     (its recorded /usr/local prefix does not exist on the build machine, and meson would
 //!     otherwise fall back to the build Python's x86_64 pyconfig.h, silently), and the
 //!     compilers are the wrapper names (`cc`, `c++`) so every call goes through kiln
@@ -33,30 +33,19 @@ pub struct CrossEnv {
     pub env: Vec<(String, String)>,
 }
 
-/// `sysconfig.get_platform()` of the runtime, from the wheel platform tag:
-/// `emscripten_3_1_69_wasm32` → `emscripten-3.1.69-wasm32`.
-pub fn host_platform(wheel_platform: &str) -> String {
-    let parts: Vec<&str> = wheel_platform.split('_').collect();
-    match parts.as_slice() {
-        [system, version @ .., arch] if !version.is_empty() => {
-            format!("{system}-{}-{arch}", version.join("."))
-        }
-        _ => wheel_platform.to_string(),
-    }
-}
-
 /// Writes the cross files into `<work>/cross` for the runtime installed at `runtime_prefix`.
 pub fn prepare(
     work: &Path,
     runtime_prefix: &Path,
     abi: &Abi,
-    python: &Path,
+    build_python: &Path,
 ) -> std::io::Result<CrossEnv> {
     let dir = work.join("cross");
     let sysconfig_dir = dir.join("sysconfig");
     fs_err::create_dir_all(&sysconfig_dir)?;
-    let include = runtime_prefix.join("include/python3.13");
-    let stdlib = runtime_prefix.join("lib/python3.13");
+    let python = abi.python_command();
+    let include = runtime_prefix.join("include").join(&python);
+    let stdlib = runtime_prefix.join("lib").join(&python);
     let original = fs_err::read_to_string(stdlib.join(format!("{SYSCONFIGDATA_NAME}.py")))?;
     let overrides = [
         ("INCLUDEPY", include.display().to_string()),
@@ -65,7 +54,7 @@ pub fn prepare(
         (
             "LIBPL",
             stdlib
-                .join("config-3.13-wasm32-emscripten")
+                .join(format!("config-{}-wasm32-emscripten", abi.python))
                 .display()
                 .to_string(),
         ),
@@ -92,9 +81,9 @@ pub fn prepare(
 
     let meson_cross_file = dir.join("meson-cross.ini");
     let pkg_config_dir = work.join("host/lib/pkgconfig");
-    fs_err::write(&meson_cross_file, meson_cross(python, &pkg_config_dir))?;
+    fs_err::write(&meson_cross_file, meson_cross(build_python, &pkg_config_dir))?;
 
-    let platform = host_platform(&abi.platform);
+    let platform = abi.sysconfig_platform();
     let env = vec![
         ("_PYTHON_HOST_PLATFORM".to_string(), platform),
         (
@@ -198,14 +187,6 @@ mod tests {
         assert!(
             text.contains("[built-in options]\npkg_config_path = '/w/host/lib/pkgconfig'\n"),
             "{text}"
-        );
-    }
-
-    #[test]
-    fn platform_tag_becomes_sysconfig_platform() {
-        assert_eq!(
-            host_platform("emscripten_3_1_69_wasm32"),
-            "emscripten-3.1.69-wasm32"
         );
     }
 }

@@ -71,7 +71,7 @@ pub enum BuildError {
     #[error("`{name}`: a package needs the runtime recipe (type `runtime`) in the recipe folder")]
     NoRuntime { name: String },
     #[error(
-        "`{name}`: builds a Rust extension (`{}`), but `toolchain/abi.toml` has no [rust] table",
+        "`{name}`: builds a Rust extension (`{}`), but the platform file has no [rust] table",
         manifest.display()
     )]
     NoRustAbi { name: String, manifest: PathBuf },
@@ -450,7 +450,7 @@ impl<'a> Builder<'a> {
             work: work.to_path_buf(),
             source_dir: source_dir.to_path_buf(),
             jobs: self.jobs,
-            python_version: TARGET_PYTHON_VERSION.to_string(),
+            python_version: self.abi.python.clone(),
         }))
     }
 
@@ -619,7 +619,7 @@ impl<'a> Builder<'a> {
             source: Box::new(source),
         };
         let out_dir = prefix.join("wheels");
-        let mut options = RepairOptions::new(&out_dir, "cp313", &self.abi.platform);
+        let mut options = RepairOptions::new(&out_dir, &self.abi.python_tag(), &self.abi.platform);
         options.unvendor_tests = recipe.build.unvendor_tests;
         options.source_date_epoch = self.settings.source_date_epoch;
         let repaired = wheel::repair(&raw, &options).map_err(wheel_error)?;
@@ -749,7 +749,10 @@ impl<'a> Builder<'a> {
             ),
             ("KILN_PLATFORM".into(), self.abi.platform.clone()),
             ("KILN_ABI_ID".into(), self.abi.id.clone()),
-            ("KILN_BUILD_PYTHON".into(), "python3.13".into()),
+            ("KILN_ABI_VERSION".into(), self.abi.abi_version.clone()),
+            ("KILN_PYTHON_VERSION".into(), self.abi.python.clone()),
+            ("KILN_EMSCRIPTEN_VERSION".into(), self.abi.emscripten.clone()),
+            ("KILN_BUILD_PYTHON".into(), self.abi.python_command()),
             (
                 "PKG_CONFIG_PATH".into(),
                 path(&host_prefix.join("lib/pkgconfig")),
@@ -774,8 +777,6 @@ fn io_error(
     }
 }
 
-/// The interpreter version packages are built for (the runtime recipe's CPython).
-const TARGET_PYTHON_VERSION: &str = "3.13";
 
 /// Appends one line to a build log; a log that cannot be written is not worth failing over.
 fn append_line(log: &Path, line: &str) {

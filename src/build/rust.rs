@@ -339,8 +339,7 @@ mod tests {
 
     #[test]
     fn std_key_follows_the_toolchain_and_the_abi() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("toolchain/abi.toml");
-        let abi = Abi::load(&path).unwrap();
+        let abi = Abi::load(&crate::toolchain::platform::project_platform()).unwrap();
         let one = std_key(&Sha256::of_bytes(b"a"), &abi);
         assert_eq!(one, std_key(&Sha256::of_bytes(b"a"), &abi));
         assert_ne!(one, std_key(&Sha256::of_bytes(b"b"), &abi));
@@ -351,8 +350,7 @@ mod tests {
 
     #[test]
     fn package_flags_use_the_sysroot_and_remap_paths() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("toolchain/abi.toml");
-        let abi = Abi::load(&path).unwrap();
+        let abi = Abi::load(&crate::toolchain::platform::project_platform()).unwrap();
         let work = tempfile::tempdir().unwrap();
         let build = RustBuild {
             rust: abi.rust.as_ref().unwrap(),

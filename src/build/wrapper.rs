@@ -41,7 +41,7 @@
 //! ```text
 //! KILN_WRAPPER_DIR                  the wrapper folder: left out of PATH for the real tool
 //! KILN_WRAPPER_LOG                  file (absolute) the two log lines per call are appended to
-//! KILN_WRAPPER_CFLAGS               ABI flags for every C compile (toolchain/abi.toml `cflags`)
+//! KILN_WRAPPER_CFLAGS               ABI flags for every C compile (the platform file `cflags`)
 //! KILN_WRAPPER_CXXFLAGS             ABI flags for every C++ compile (`cxxflags`)
 //! KILN_WRAPPER_LDFLAGS              ABI flags for every link (`ldflags`)
 //! KILN_WRAPPER_SIDE_MODULE_LDFLAGS  added when linking a shared object (`side-module-ldflags`)
@@ -1500,7 +1500,7 @@ pub fn wrapper_env(
 mod tests {
     use super::*;
 
-    /// The ABI of `toolchain/abi.toml`, as `wrapper_env` hands it over.
+    /// The ABI of the platform file, as `wrapper_env` hands it over.
     fn abi_env() -> WrapperEnv {
         let flags = |text: &str| split_flags(OsStr::new(text));
         WrapperEnv {
@@ -1938,7 +1938,10 @@ mod tests {
 
         let abi = Abi {
             id: "test".into(),
-            platform: "emscripten_3_1_69_wasm32".into(),
+            platform: "pyemscripten_2026_5_wasm32".into(),
+            abi_version: "2026_5".into(),
+            python: "3.15".into(),
+            emscripten: "6.0.5".into(),
             cflags: vec!["-fPIC".into(), "-fwasm-exceptions".into()],
             cxxflags: vec!["-fPIC".into()],
             ldflags: vec!["-sWASM_BIGINT".into()],

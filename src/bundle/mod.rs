@@ -25,8 +25,6 @@ pub const LOADER: &str = include_str!("python.mjs");
 /// A small REPL page that boots the runtime in a browser (`kiln serve`, then open it).
 pub const CONSOLE: &str = include_str!("console.html");
 
-/// The stdlib version folder inside the runtime's prefix.
-pub const STDLIB_DIR: &str = "lib/python3.13";
 
 /// Folders of the stdlib left out of the zip: test suites, GUI toolkits that cannot work
 /// in wasm, installers, `help()`'s topic texts (0.7 MB for an interactive-help feature), and
@@ -106,7 +104,7 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     write("console.html", CONSOLE.as_bytes())?;
     write(
         "python_stdlib.zip",
-        &stdlib_zip(&prefix.join(STDLIB_DIR), options)?,
+        &stdlib_zip(&prefix.join("lib").join(options.abi.python_command()), options)?,
     )?;
     let info = RuntimeInfo {
         abi: &options.abi.id,

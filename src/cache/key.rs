@@ -7,7 +7,7 @@
 //! - `source`: the sha256 of the source archive, or the content hash of an in-tree folder;
 //! - `patch` / `extra`: each file's path (relative to the recipe) and bytes, in recipe order;
 //! - `toolchain`: the toolchain id (the hash of the installed package versions);
-//! - `abi`: the bytes of `toolchain/abi.toml`, the flags every object is compiled with;
+//! - `abi`: the bytes of the platform file, the flags every object is compiled with;
 //! - `dependency`: each host dependency's own key, sorted by name, so a change anywhere
 //!   below rebuilds exactly the recipes above it.
 

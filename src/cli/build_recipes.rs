@@ -81,7 +81,7 @@ pub fn run_with_recipes(
     // Like pyodide-build's cross-build environment, the toolchain provisions itself.
     let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
         .context("cannot install the toolchain root")?;
-    let abi = Abi::load(&settings.project_dir.join("toolchain/abi.toml"))?;
+    let abi = Abi::load(&settings.platform_file)?;
     let graph = Graph::new(&recipes);
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
@@ -209,7 +209,6 @@ pub fn run_with_recipes(
                     value.artifact(),
                     &install_dir,
                     &abi,
-                    &pin,
                     settings,
                     args.keep_stdlib_tests,
                 )?,
@@ -360,14 +359,13 @@ fn install_runtime(
     artifact: &Artifact,
     install_dir: &Path,
     abi: &Abi,
-    pin: &Pin,
     settings: &Settings,
     keep_tests: bool,
 ) -> anyhow::Result<()> {
     let options = BundleOptions {
         abi,
         python_version: &recipe.package.version,
-        emscripten_version: pin.expect.get("emscripten").map_or("", String::as_str),
+        emscripten_version: &abi.emscripten,
         source_date_epoch: settings.source_date_epoch,
         keep_tests,
     };

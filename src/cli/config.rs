@@ -40,8 +40,8 @@ fn entries(settings: &Settings) -> anyhow::Result<Vec<(&'static str, String)>> {
             "toolchain_root",
             show(&kiln::toolchain::root::root_home(settings, &pin).join("root")),
         ),
+        ("platform_file", show(&settings.platform_file)),
         ("emscripten_version", expect("emscripten")),
-        ("python_version", expect("python3.13")),
         (
             "debian_mirror",
             settings

@@ -34,7 +34,7 @@ pub fn lock(settings: &Settings, args: DistArgs) -> anyhow::Result<ExitCode> {
 /// Writes the lockfile for `dist`; returns the number of entries.
 pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyhow::Result<usize> {
     let pin = Pin::load(&settings.toolchain_pin())?;
-    let abi = Abi::load(&settings.project_dir.join("toolchain/abi.toml"))?;
+    let abi = Abi::load(&settings.platform_file)?;
     let python = recipes
         .iter()
         .find(|recipe| recipe.build.kind == BuildKind::Runtime)

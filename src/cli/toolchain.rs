@@ -20,7 +20,7 @@ pub struct ToolchainArgs {
 pub enum ToolchainCommand {
     /// Print the root, its id, the key versions and what differs from the pin (default)
     Show,
-    /// Make the root from `toolchain/toolchain.toml` unless it is there already
+    /// Make the root from the platform file's `[root]` unless it is there already
     Install,
     /// Remove roots made from earlier pins (each 3 GB or more), keeping the current one
     Prune {

@@ -427,13 +427,94 @@ fn fetch_pypi(
     })
 }
 
+/// The orig tarball of a Debian source package: first straight from the mirror's pool (the
+/// file of exactly that version, which stays there as long as any suite or snapshot holds it),
+/// then through `apt-get source` in the root (which only knows the suite's current version).
+///
+/// A moving suite (forky) drops versions from its index long before the pool drops the files,
+/// and some mirrors serve the pool partially: the pool path pins the bytes, the sha256 checks
+/// them, and `apt-get source` remains for mirrors whose pool kiln cannot guess.
+fn fetch_debian(
+    cache: &SourceCache,
+    ctx: &FetchContext,
+    package: &str,
+    version: &str,
+    expected: &Sha256,
+) -> Result<PathBuf, SourceError> {
+    let mirror = ctx
+        .settings
+        .debian_mirror
+        .clone()
+        .or_else(|| crate::toolchain::mirror::host_debian_mirror(Path::new("/etc/apt")));
+    if let Some(mirror) = mirror {
+        match fetch_debian_pool(cache, ctx, &mirror, package, version, expected) {
+            Ok(path) => return Ok(path),
+            // A wrong hash is an answer, not a reason to try elsewhere.
+            Err(error @ SourceError::HashMismatch { .. }) => return Err(error),
+            Err(error) => {
+                tracing::debug!(%error, package, version, "not in the mirror's pool; trying apt-get source");
+                append_log(&ctx.log, &format!("kiln: {package} {version} is not in the pool of `{mirror}` ({error}); trying `apt-get source`\n"));
+            }
+        }
+    }
+    fetch_debian_apt(cache, ctx, package, version, expected)
+}
+
+/// `<mirror>/pool/main/<prefix>/<package>/<package>_<version>.orig.tar.<xz|gz|bz2>`.
+fn fetch_debian_pool(
+    cache: &SourceCache,
+    ctx: &FetchContext,
+    mirror: &str,
+    package: &str,
+    version: &str,
+    expected: &Sha256,
+) -> Result<PathBuf, SourceError> {
+    let agent = http_agent(ctx.settings)?;
+    let folder = pool_url(mirror, package);
+    let mut last_error = None;
+    for extension in ["xz", "gz", "bz2"] {
+        let name = format!("{package}_{version}.orig.tar.{extension}");
+        let url = format!("{folder}/{}", name.replace('~', "%7E"));
+        let staging = cache.staging()?;
+        let file = staging.path().join(&name);
+        match download_to(&agent, &url, &file) {
+            Ok(()) => {
+                return cache.commit(staging, &file, expected, || Origin::Debian {
+                    package: package.to_string(),
+                    version: version.to_string(),
+                    file: url.clone(),
+                });
+            }
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.expect("three extensions were tried"))
+}
+
+/// The pool folder of a source package: `lib` packages are filed under four letters.
+fn pool_url(mirror: &str, package: &str) -> String {
+    let prefix = if package.starts_with("lib") && package.len() > 3 {
+        &package[..4]
+    } else {
+        &package[..1]
+    };
+    format!("{}/pool/main/{prefix}/{package}", mirror.trim_end_matches('/'))
+}
+
+fn append_log(log: &Path, text: &str) {
+    use std::io::Write as _;
+    if let Ok(mut file) = fs_err::OpenOptions::new().create(true).append(true).open(log) {
+        let _ = file.write_all(text.as_bytes());
+    }
+}
+
 /// Runs `apt-get source --download-only PACKAGE` inside the toolchain root, in a staging
 /// folder of the bind-mounted bucket (the same path inside and out), and keeps the upstream
 /// orig tarball.
 ///
 /// apt may exit non-zero while the tarball arrived (a `.dsc` it cannot verify, say), so the
 /// result is judged by the file and its hash, never by the exit status alone.
-fn fetch_debian(
+fn fetch_debian_apt(
     cache: &SourceCache,
     ctx: &FetchContext,
     package: &str,
@@ -537,6 +618,16 @@ mod tests {
 
     fn names(list: &[&str]) -> Vec<String> {
         list.iter().map(|name| name.to_string()).collect()
+    }
+
+    #[test]
+    fn pool_folders_follow_debian_layout() {
+        assert_eq!(
+            pool_url("http://m/debian/", "python3.15"),
+            "http://m/debian/pool/main/p/python3.15"
+        );
+        assert_eq!(pool_url("http://m/debian", "libffi"), "http://m/debian/pool/main/libf/libffi");
+        assert_eq!(pool_url("http://m/debian", "lz4"), "http://m/debian/pool/main/l/lz4");
     }
 
     #[test]

@@ -1,23 +1,17 @@
-//! `toolchain/abi.toml`: the one ABI every object in a distribution is compiled for.
+//! The ABI every object in a distribution is compiled for: the platform file's
+//! `[platform]`, `[flags]` and `[rust]` tables as one value.
 //!
 //! The runtime and every package must agree on exception handling, 64-bit integers at the
 //! JS boundary, memory and stack: a side module built otherwise fails to load or traps at run
 //! time. So the flags live in one file, are handed to every build script, recorded in the
 //! bundle, and their text goes into every cache key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::hash::Sha256;
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct AbiFile {
-    abi: Abi,
-    #[serde(default)]
-    rust: Option<RustAbi>,
-}
+pub use super::platform::PlatformError as AbiError;
 
 /// The `[rust]` table.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -48,14 +42,10 @@ impl PanicStrategy {
     }
 }
 
-/// The `[abi]` table.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// The `[flags]` table.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Abi {
-    /// A name for this ABI, recorded in the bundle and the lockfile (`abi_version`).
-    pub id: String,
-    /// The wheel platform tag, as the runtime's `sysconfig.get_platform()` reports it.
-    pub platform: String,
+pub struct Flags {
     #[serde(default)]
     pub cflags: Vec<String>,
     #[serde(default)]
@@ -66,50 +56,77 @@ pub struct Abi {
     pub main_module_ldflags: Vec<String>,
     #[serde(default)]
     pub side_module_ldflags: Vec<String>,
+}
+
+/// The platform as builds see it.
+#[derive(Debug, Clone)]
+pub struct Abi {
+    /// The platform name (`pyemscripten_2026_5`), recorded in the bundle.
+    pub id: String,
+    /// The wheel platform tag: `pyemscripten_2026_5_wasm32`.
+    pub platform: String,
+    /// The lockfile's `info.abi_version` and sysconfig's `PYEMSCRIPTEN_PLATFORM_VERSION`.
+    pub abi_version: String,
+    /// CPython `MAJOR.MINOR`.
+    pub python: String,
+    /// The emscripten version.
+    pub emscripten: String,
+    pub cflags: Vec<String>,
+    pub cxxflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub main_module_ldflags: Vec<String>,
+    pub side_module_ldflags: Vec<String>,
     /// The `[rust]` table: how Rust code joins this ABI. `None` when the file has none, and
     /// then Rust packages cannot be built.
-    #[serde(skip)]
     pub rust: Option<RustAbi>,
     /// The file's text, for cache keys.
-    #[serde(skip)]
     pub text: String,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum AbiError {
-    #[error("cannot read the ABI file `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("invalid ABI file `{}`", path.display())]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: toml::de::Error,
-    },
-}
-
 impl Abi {
+    /// Reads the ABI from the platform file at `path`.
     pub fn load(path: &Path) -> Result<Self, AbiError> {
-        let text = fs_err::read_to_string(path).map_err(|source| AbiError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let file: AbiFile = toml::from_str(&text).map_err(|source| AbiError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let (file, text) = super::platform::read(path)?;
+        let info = file.platform;
+        let flags = file.flags;
         Ok(Abi {
-            text,
+            platform: format!("{}_wasm32", info.name),
+            id: info.name,
+            abi_version: info.abi_version,
+            python: info.python,
+            emscripten: info.emscripten,
+            cflags: flags.cflags,
+            cxxflags: flags.cxxflags,
+            ldflags: flags.ldflags,
+            main_module_ldflags: flags.main_module_ldflags,
+            side_module_ldflags: flags.side_module_ldflags,
             rust: file.rust,
-            ..file.abi
+            text,
         })
     }
 
     pub fn digest(&self) -> Sha256 {
         Sha256::of_bytes(self.text.as_bytes())
+    }
+
+    /// The interpreter tag, also the ABI tag of version-specific wheels: `cp315`.
+    pub fn python_tag(&self) -> String {
+        format!("cp{}", self.python.replace('.', ""))
+    }
+
+    /// `python3.15`: the build Python's command and the stdlib folder's name.
+    pub fn python_command(&self) -> String {
+        format!("python{}", self.python)
+    }
+
+    /// `sysconfig.get_platform()` of the runtime: `emscripten-6.0.5-wasm32`.
+    pub fn sysconfig_platform(&self) -> String {
+        format!("emscripten-{}-wasm32", self.emscripten)
+    }
+
+    /// The lockfile's `info.platform`: `emscripten_6_0_5`.
+    pub fn lock_platform(&self) -> String {
+        format!("emscripten_{}", self.emscripten.replace('.', "_"))
     }
 }
 
@@ -117,20 +134,26 @@ impl Abi {
 mod tests {
     use super::*;
 
+    fn project_abi() -> Abi {
+        Abi::load(&crate::toolchain::platform::project_platform()).unwrap()
+    }
+
     #[test]
-    fn the_project_abi_has_a_rust_table() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("toolchain/abi.toml");
-        let abi = Abi::load(&path).unwrap();
+    fn the_project_abi_names_the_platform_and_has_a_rust_table() {
+        let abi = project_abi();
+        assert_eq!(abi.platform, "pyemscripten_2026_5_wasm32");
+        assert_eq!(abi.python_tag(), "cp315");
+        assert_eq!(abi.sysconfig_platform(), "emscripten-6.0.5-wasm32");
+        assert_eq!(abi.lock_platform(), "emscripten_6_0_5");
         let rust = abi.rust.expect("[rust] table");
         assert_eq!(rust.target, "wasm32-unknown-emscripten");
         assert_eq!(rust.panic, PanicStrategy::Unwind);
-        assert!(rust.rustflags.iter().any(|flag| flag == "-Ctarget-cpu=mvp"));
     }
 
     #[test]
     fn an_unknown_panic_strategy_is_refused() {
-        let text = "[abi]\nid = 'x'\nplatform = 'p'\n[rust]\ntarget = 't'\npanic = 'explode'\n";
-        let error = toml::from_str::<AbiFile>(text).unwrap_err().to_string();
+        let text = "target = 't'\npanic = 'explode'\n";
+        let error = toml::from_str::<RustAbi>(text).unwrap_err().to_string();
         assert!(error.contains("unknown variant `explode`"), "{error}");
     }
 }

@@ -1,7 +1,7 @@
 //! The toolchain: where every build command runs.
 //!
 //! kiln builds inside a Debian root made by `debootstrap` from the pin in
-//! `toolchain/toolchain.toml` (see [`pin`]), the way Pyodide's builds run in a Docker image,
+//! the platform file's `[root]` table (see [`pin`] and [`platform`]), the way Pyodide's builds run in a Docker image,
 //! but without needing a container engine. [`root`] installs it and records the installed
 //! package versions in a lock whose hash is the [`Toolchain::id`]: later stages put that id
 //! into every cache key, so nothing built with one toolchain is reused with another.
@@ -14,6 +14,7 @@
 pub mod abi;
 pub mod mirror;
 pub mod pin;
+pub mod platform;
 pub mod root;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
 pub use abi::{Abi, AbiError, PanicStrategy, RustAbi};
 pub use pin::{Pin, PinError};
+pub use platform::{PlatformError, PlatformInfo};
 pub use root::{ToolchainError, install, locate, prune, stale_roots};
 
 /// Where the host's CA bundle is copied inside the root, so tools there trust what the host
@@ -80,7 +82,7 @@ impl std::fmt::Display for Mismatch {
 impl Toolchain {
     /// The folders later stages may use from inside the root, besides the project.
     pub fn shared_cache_dirs(settings: &Settings) -> Vec<PathBuf> {
-        ["sources-v0", "builds-v0", "tmp-v0", "cargo-v0"]
+        ["sources-v0", "builds-v0", "tmp-v0", "cargo-v0", "emcache-v0"]
             .iter()
             .map(|bucket| settings.cache_dir.join(bucket))
             .collect()
@@ -106,6 +108,15 @@ impl Toolchain {
             ("SSL_CERT_FILE".to_string(), ROOT_CA_BUNDLE.to_string()),
             ("PIP_DISABLE_PIP_VERSION_CHECK".to_string(), "1".to_string()),
         ];
+        // emcc builds its system libraries (libc, libc++ in the variants the flags ask for) on
+        // first use into its cache. Kept outside the root, per toolchain, so the root stays as
+        // debootstrap made it and a new toolchain never sees another's libraries.
+        let em_cache = settings
+            .cache_dir
+            .join("emcache-v0")
+            .join(id.short(16));
+        let _ = fs_err::create_dir_all(&em_cache);
+        base_env.push(("EM_CACHE".to_string(), em_cache.display().to_string()));
         if let Some(index) = &settings.index_url {
             base_env.push(("PIP_INDEX_URL".to_string(), index.clone()));
         }

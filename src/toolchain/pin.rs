@@ -1,4 +1,5 @@
-//! `toolchain/toolchain.toml`: what the toolchain root is made of, as the project pins it.
+//! The `[root]` and `[expect]` tables of the platform file: what the toolchain root is made
+//! of, as the project pins it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,66 +8,48 @@ use serde::Deserialize;
 
 use crate::hash::Sha256;
 
-/// The parsed pin file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The pin: the platform file's `[root]` and `[expect]` tables.
+#[derive(Debug, Clone)]
 pub struct Pin {
     pub root: RootPin,
     /// Debian package name → the version prefix the builds were made with.
-    #[serde(default)]
     pub expect: BTreeMap<String, String>,
-    /// Hash of the file's text: any edit to the pin gives a new root folder.
-    #[serde(skip, default = "zero_digest")]
+    /// Hash of the two tables: any change to them gives a new root folder (a change to the
+    /// flags does not).
     pub fingerprint: Sha256,
-    #[serde(skip)]
     pub path: PathBuf,
 }
 
 /// `[root]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RootPin {
-    /// Debian suite, e.g. `trixie`.
+    /// Debian suite, e.g. `forky`.
     pub suite: String,
+    /// The debootstrap script to make the suite with, when the host's debootstrap has none
+    /// of the suite's name (Debian 12's stops at `trixie`; forky is made like `sid`).
+    #[serde(default, rename = "debootstrap-script")]
+    pub debootstrap_script: Option<String>,
     /// debootstrap variant, e.g. `minbase`.
     pub variant: String,
     /// Packages installed into the root (debootstrap `--include`).
     pub packages: Vec<String>,
 }
 
-fn zero_digest() -> Sha256 {
-    Sha256::of_bytes(b"")
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum PinError {
-    #[error("cannot read the toolchain pin `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("invalid toolchain pin `{}`", path.display())]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: toml::de::Error,
-    },
-}
+pub use super::platform::PlatformError as PinError;
 
 impl Pin {
+    /// Reads the pin from the platform file at `path`.
     pub fn load(path: &Path) -> Result<Self, PinError> {
-        let text = fs_err::read_to_string(path).map_err(|source| PinError::Read {
+        let (file, _) = super::platform::read(path)?;
+        let canonical = serde_json::to_string(&(&file.root, &file.expect))
+            .expect("strings and lists always serialize");
+        Ok(Pin {
+            fingerprint: Sha256::of_bytes(canonical.as_bytes()),
+            root: file.root,
+            expect: file.expect,
             path: path.to_path_buf(),
-            source,
-        })?;
-        let mut pin: Pin = toml::from_str(&text).map_err(|source| PinError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        pin.fingerprint = Sha256::of_bytes(text.as_bytes());
-        pin.path = path.to_path_buf();
-        Ok(pin)
+        })
     }
 
     /// The folder name of roots made from this pin: suite plus a short pin hash.
@@ -79,27 +62,40 @@ impl Pin {
 mod tests {
     use super::*;
 
+    use crate::toolchain::platform::project_platform;
+
     #[test]
     fn the_project_pin_parses() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("toolchain/toolchain.toml");
-        let pin = Pin::load(&path).unwrap();
-        assert_eq!(pin.root.suite, "trixie");
+        let pin = Pin::load(&project_platform()).unwrap();
+        assert_eq!(pin.root.suite, "forky");
+        assert_eq!(pin.root.debootstrap_script.as_deref(), Some("sid"));
         assert!(pin.root.packages.iter().any(|p| p == "emscripten"));
-        assert_eq!(pin.expect["emscripten"], "3.1.69");
+        assert_eq!(pin.expect["emscripten"], "6.0.5");
+    }
+
+    #[test]
+    fn a_flag_change_keeps_the_root_and_a_package_change_does_not() {
+        let text = fs_err::read_to_string(project_platform()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let path = dir.path().join("p.toml");
+            fs_err::write(&path, text).unwrap();
+            Pin::load(&path).unwrap().root_name()
+        };
+        let original = load(&text);
+        assert_eq!(original, load(&text.replace("\"-fPIC\",", "\"-fPIC\", \"-O1\",")));
+        assert_ne!(original, load(&text.replace("\"patch\",", "\"patch\", \"less\",")));
     }
 
     #[test]
     fn unknown_keys_are_refused() {
+        let text = fs_err::read_to_string(project_platform()).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("toolchain.toml");
-        fs_err::write(
-            &path,
-            "[root]\nsuite='x'\nvariant='y'\npackages=[]\nsweet=1\n",
-        )
-        .unwrap();
+        let path = dir.path().join("p.toml");
+        fs_err::write(&path, text.replace("variant = ", "sweet = 1\nvariant = ")).unwrap();
         let error = Pin::load(&path).unwrap_err();
         let PinError::Parse { source, .. } = error else {
-            panic!()
+            panic!("{error}")
         };
         assert!(source.to_string().contains("sweet"), "{source}");
     }

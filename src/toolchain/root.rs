@@ -55,6 +55,16 @@ pub enum ToolchainError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the suite `{suite}` no longer has the versions `{}` pins:\n{}",
+        pin.display(),
+        mismatches.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n")
+    )]
+    Drift {
+        suite: String,
+        pin: PathBuf,
+        mismatches: Vec<super::Mismatch>,
+    },
     #[error(transparent)]
     Run(#[from] RunError),
 }
@@ -67,6 +77,7 @@ impl ToolchainError {
             ToolchainError::NotRoot => Some("Run it as root (for example with `sudo`), or use `--toolchain system` with emcc 3.1.69 on PATH".into()),
             ToolchainError::NotDebian => Some("Use `--toolchain system` with the pinned emcc on PATH".into()),
             ToolchainError::NoMirror => Some("Set `KILN_DEBIAN_MIRROR` to a Debian mirror URI".into()),
+            ToolchainError::Drift { .. } => Some("Update `[expect]` (and what the new versions need) in the platform file, as `docs/platform.md` describes, or point `KILN_DEBIAN_MIRROR` at a snapshot of the suite that has the pinned versions".into()),
             _ => None,
         }
     }
@@ -197,16 +208,23 @@ pub fn install(
         root.display(),
         log.display()
     ));
-    run::run_logged(
-        Command::new("debootstrap")
-            .arg(format!("--variant={}", pin.root.variant))
-            .arg(format!("--include={}", pin.root.packages.join(",")))
-            .arg(&pin.root.suite)
-            .arg(&root)
-            .arg(&mirror)
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-        &log,
-    )?;
+    // The .deb files stay in the cache: a root made again on this machine (after `toolchain
+    // prune`, or by another checkout) installs the very same files as long as the suite
+    // still lists their versions, and [expect] refuses it otherwise.
+    let debs = settings.cache_dir.join("debs-v0").join(&pin.root.suite);
+    fs_err::create_dir_all(&debs).map_err(write_error(&debs))?;
+    let mut debootstrap = Command::new("debootstrap");
+    debootstrap
+        .arg(format!("--variant={}", pin.root.variant))
+        .arg(format!("--include={}", pin.root.packages.join(",")))
+        .arg(format!("--cache-dir={}", debs.display()))
+        .arg(&pin.root.suite)
+        .arg(&root)
+        .arg(&mirror);
+    if let Some(script) = &pin.root.debootstrap_script {
+        debootstrap.arg(Path::new("/usr/share/debootstrap/scripts").join(script));
+    }
+    run::run_logged(debootstrap.env("DEBIAN_FRONTEND", "noninteractive"), &log)?;
 
     status("configuring the root (CA bundle, source packages)");
     configure_root(settings, &root, &mirror, &pin.root.suite)?;
@@ -220,6 +238,24 @@ pub fn install(
     run_in(&provisional, &["apt-get", "update"], &log)?;
 
     let versions = installed_versions(&provisional, &log)?;
+    let installed = Toolchain::new(
+        settings,
+        ToolchainMode::Root,
+        Some(root.clone()),
+        versions.clone(),
+        Sha256::of_bytes(b""),
+    );
+    let drift = installed.mismatches(pin);
+    if !drift.is_empty() {
+        // Not renamed into place: the next install starts over (and finds the same drift
+        // until the pin is updated).
+        let _ = fs_err::remove_dir_all(&temporary);
+        return Err(ToolchainError::Drift {
+            suite: pin.root.suite.clone(),
+            pin: pin.path.clone(),
+            mismatches: drift,
+        });
+    }
     let lock_text = render_lock(&pin.root.suite, &versions);
     let lock_file_path = temporary.join(LOCK_FILE);
     crate::fs::write_atomic(&lock_file_path, lock_text.as_bytes())
@@ -352,6 +388,14 @@ fn configure_root(
         let target = root.join(ROOT_CA_BUNDLE.trim_start_matches('/'));
         fs_err::copy(bundle, &target).map_err(write_error(&target))?;
     }
+    // A testing suite's Release file can look expired against the clock between two
+    // publications of the mirror; the versions are checked against [expect] instead.
+    let apt_conf = root.join("etc/apt/apt.conf.d/90kiln");
+    crate::fs::write_atomic(
+        &apt_conf,
+        b"// Written by kiln: versions are pinned by the platform file, not by Release dates\nAcquire::Check-Valid-Until \"false\";\n",
+    )
+    .map_err(write_error(&apt_conf))?;
     let sources = root.join("etc/apt/sources.list.d/kiln-sources.list");
     let text =
         format!("# Written by kiln: sources for `apt-get source`\ndeb-src {mirror} {suite} main\n");

@@ -34,7 +34,7 @@ use super::wasm::{SideModule, WasmError};
 /// - `__memory_base`, `__table_base`: where this module's data and table slots were placed;
 /// - `__cpp_exception`, `__c_longjmp`: the wasm exception and longjmp tags, which the runtime
 ///   defines (in JS) when it is built with `-fwasm-exceptions` / `-sSUPPORT_LONGJMP=wasm`. Whether
-///   the runtime and the module agree on that is the ABI's job (`toolchain/abi.toml` gives both
+///   the runtime and the module agree on that is the ABI's job (the platform file gives both
 ///   the same flags), not this check's.
 pub const LOADER_PROVIDED: &[&str] = &[
     "memory",
