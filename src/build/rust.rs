@@ -9,7 +9,7 @@
 //! lib/rustlib/src -> /usr/lib/rustlib/src
 //! ```
 //! It is cargo's `-Zbuild-std` run on a tiny driver crate, offline: std's own dependencies come
-//! from the Rust source's `library/vendor` (Debian's `rust-web-src`) through a source
+//! from the Rust source's `library/vendor` (Debian's `rust-src`) through a source
 //! replacement in a throwaway `CARGO_HOME`. `panic_abort` is compiled with `-Cpanic=abort`, as
 //! Rust's own bootstrap does, so the one sysroot serves both panic strategies.
 //!
@@ -34,7 +34,7 @@ const STD_LOGIC_VERSION: &str = "1";
 /// The crate name of the driver build-std is run on; its own files are left out of the sysroot.
 const DRIVER_CRATE: &str = "kiln_std_driver";
 
-/// The cache key of the std sysroot: the root's packages (rustc, rust-web-src, emscripten are
+/// The cache key of the std sysroot: the root's packages (rustc, rust-src, emscripten are
 /// among them) and the ABI file (target, panic strategy, flags).
 pub fn std_key(toolchain_id: &Sha256, abi: &Abi) -> Sha256 {
     let mut hasher = KeyHasher::new();
@@ -96,7 +96,7 @@ pub fn std_script(rust: &RustAbi, work: &Path) -> String {
 target={target}
 # std's own dependencies, pinned by library/Cargo.lock, come from the source's vendor folder.
 vendor=$(echo /usr/src/rustc-*/library/vendor)
-[ -d "$vendor" ] || {{ echo "kiln: no Rust library source (rust-web-src) in the root: $vendor" >&2; exit 1; }}
+[ -d "$vendor" ] || {{ echo "kiln: no Rust library source (rust-src) in the root: $vendor" >&2; exit 1; }}
 mkdir -p "$W/cargo-home" "$W/driver/src"
 cat > "$W/cargo-home/config.toml" <<EOF
 [source.crates-io]

@@ -10,7 +10,7 @@ use clap::Args;
 use kiln::config::Settings;
 use kiln::lock::{self, LockInfo, PackageInfo};
 use kiln::recipe::{BuildKind, Recipe};
-use kiln::toolchain::{Abi, Pin};
+use kiln::toolchain::Abi;
 
 #[derive(Debug, Args)]
 pub struct DistArgs {
@@ -33,17 +33,15 @@ pub fn lock(settings: &Settings, args: DistArgs) -> anyhow::Result<ExitCode> {
 
 /// Writes the lockfile for `dist`; returns the number of entries.
 pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyhow::Result<usize> {
-    let pin = Pin::load(&settings.toolchain_pin())?;
     let abi = Abi::load(&settings.platform_file)?;
     let python = recipes
         .iter()
         .find(|recipe| recipe.build.kind == BuildKind::Runtime)
         .map_or_else(String::new, |recipe| recipe.package.version.clone());
-    let emscripten = pin.expect.get("emscripten").cloned().unwrap_or_default();
     let info = LockInfo {
-        abi_version: abi.id.clone(),
+        abi_version: abi.abi_version.clone(),
         arch: "wasm32".into(),
-        platform: format!("emscripten_{}", emscripten.replace('.', "_")),
+        platform: abi.lock_platform(),
         python,
         version: env!("CARGO_PKG_VERSION").into(),
     };
