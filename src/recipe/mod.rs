@@ -182,6 +182,10 @@ pub struct About {
 /// The file that makes a folder a recipe.
 pub const RECIPE_FILE: &str = "recipe.toml";
 
+/// The largest `recipe.toml` kiln reads. The biggest real recipe is a few kilobytes; the
+/// limit is there so that a link to a device or a huge file fails at once.
+pub const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
+
 /// Loads and validates one recipe: `path` is a `recipe.toml` or the folder holding one.
 ///
 /// When the file is named `recipe.toml`, its `package.name` must equal its folder's name.
@@ -200,12 +204,25 @@ pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
     } else {
         path.to_path_buf()
     };
-    let read_error = |source| RecipeError::Read {
+    // The file's lines may be printed in an error, so it must be the folder's own file: a
+    // `recipe.toml` that links to a file elsewhere (`/etc/passwd`) is refused unread.
+    if let Some(name) = file.file_name() {
+        let folder = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        crate::fs::contained_resolved(folder, name, "recipe file").map_err(|source| {
+            RecipeError::Outside {
+                path: file.clone(),
+                source,
+            }
+        })?;
+    }
+    let text = crate::fs::read_bounded_to_string(&file, MAX_RECIPE_BYTES, "the recipe")?;
+    let absolute = std::path::absolute(&file).map_err(|source| RecipeError::Read {
         path: file.clone(),
         source,
-    };
-    let text = fs_err::read_to_string(&file).map_err(read_error)?;
-    let absolute = std::path::absolute(&file).map_err(read_error)?;
+    })?;
     let dir = absolute
         .parent()
         .expect("an absolute path to a file has a parent")
@@ -225,9 +242,9 @@ pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
 /// Loads every recipe in `recipe_dir` (each `*/recipe.toml`), sorted by folder name.
 ///
 /// Folders whose names start with `.` or `_` are skipped: no normalised package name
-/// starts that way, so `_shared/` can hold files several recipes use. Any other folder
-/// without a `recipe.toml` is an error. All errors are collected, so one run of
-/// `kiln recipe check` reports every broken recipe.
+/// starts that way, so `_shared/` can hold maintainers' scripts and notes (a recipe reads
+/// only files in its own folder). Any other folder without a `recipe.toml` is an error. All
+/// errors are collected, so one run of `kiln recipe check` reports every broken recipe.
 pub fn load_dir(recipe_dir: &Path) -> Result<Vec<Recipe>, Vec<RecipeError>> {
     let folders = recipe_folders(recipe_dir).map_err(|error| vec![error])?;
     collect(folders.iter().map(|(_, folder)| load(folder)))
@@ -486,12 +503,13 @@ impl Validator<'_> {
             "package.version",
             "the version this recipe builds, e.g. `version = \"1.3.1\"`",
         )?;
-        if !is_token(version.get_ref()) {
+        if !is_pep440(version.get_ref()) {
             return Err(self.invalid(
                 &version,
                 "package.version",
-                "a non-empty version without spaces",
-                "the version this recipe builds, e.g. `version = \"1.3.1\"`",
+                "a PEP 440 version",
+                "the version this recipe builds, e.g. `version = \"1.3.1\"`; \
+                 it names the wheel and the lockfile entry",
             ));
         }
         let top_level = match package.top_level {
@@ -671,7 +689,7 @@ impl Validator<'_> {
             .get_ref()
             .split_once("==")
             .map(|(name, version)| (name.trim(), version.trim()))
-            .filter(|(name, version)| is_valid_name(name) && is_pep440_ish(version));
+            .filter(|(name, version)| is_valid_name(name) && is_pep440(version));
         match pinned {
             Some((name, version)) => Ok(SourceSpec::Pypi {
                 name: normalize_name(name),
@@ -718,7 +736,7 @@ impl Validator<'_> {
         let version_help = "the upstream version, as in `PACKAGE_VERSION.orig.tar.*`: \
                             no epoch (`1:`) and no Debian revision (`-1`)";
         let version = self.required(debian.version, span, "source.debian.version", version_help)?;
-        if !is_token(version.get_ref()) || version.get_ref().contains([':', '/', '_']) {
+        if !is_debian_upstream_version(version.get_ref()) {
             return Err(self.invalid(
                 &version,
                 "source.debian.version",
@@ -759,13 +777,20 @@ impl Validator<'_> {
                 .into());
         };
         let from = self.existing(from, field, FileKind::File)?;
-        if !is_inside(to.get_ref()) {
-            return Err(self.invalid(
-                to,
-                field,
-                "a path inside the source tree",
-                "`to` is relative to the unpacked source and may not use `..`",
-            ));
+        // The source tree does not exist yet: only the path as written can be checked.
+        if let Some(escape) = crate::fs::escape_of(Path::new(to.get_ref())) {
+            return Err(self
+                .error(
+                    to.span(),
+                    field,
+                    Problem::Outside {
+                        path: to.get_ref().clone(),
+                        escape,
+                        folder: "the source tree",
+                    },
+                )
+                .with_help("`to` is relative to the unpacked source and may not use `..`")
+                .into());
         }
         Ok(Extra {
             from,
@@ -785,15 +810,21 @@ impl Validator<'_> {
             Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
             _ => ".".to_string(),
         };
-        if written.is_empty() || Path::new(written).is_absolute() {
-            return Err(self.invalid(
-                relative,
-                field,
-                "a path relative to the recipe folder",
-                format!("paths are relative to the recipe folder `{shown_dir}`"),
-            ));
-        }
-        let absolute = self.dir.join(written);
+        let absolute =
+            crate::fs::contained_resolved(&self.dir, written, field).map_err(|error| {
+                self.error(
+                    relative.span(),
+                    field,
+                    Problem::Outside {
+                        path: written.clone(),
+                        escape: error.escape,
+                        folder: "the recipe folder",
+                    },
+                )
+                .with_help(format!(
+                    "paths are relative to the recipe folder `{shown_dir}` and stay inside it"
+                ))
+            })?;
         let reason = match fs_err::metadata(&absolute) {
             Ok(metadata) if kind.matches(&metadata) => return Ok(absolute),
             Ok(_) => PathProblem::WrongKind,
@@ -1065,8 +1096,9 @@ fn suggestion(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// A PEP 508 project name: ASCII letters, digits, `-_.`, starting and ending with a letter
-/// or digit.
-fn is_valid_name(name: &str) -> bool {
+/// or digit. Such a name, normalised, is one plain file name: recipe folders, work folders and
+/// cache entries are named after it.
+pub fn is_valid_name(name: &str) -> bool {
     let alphanumeric_ends = name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     alphanumeric_ends
@@ -1080,13 +1112,21 @@ fn is_token(text: &str) -> bool {
     !text.is_empty() && !text.contains(char::is_whitespace)
 }
 
-/// Characters a PEP 440 version can hold (`1.0`, `2.0rc1`, `1!2.0+local`); a loose check
-/// that catches `numpy==` and `numpy== 2 3`, not a full parser.
-fn is_pep440_ish(version: &str) -> bool {
+/// A version as PEP 440 defines it (`1.0`, `2.0rc1`, `1!2.0+local`), written without
+/// surrounding spaces. Parsed by `pep440_rs`, the parser uv grew from, so `1.0/../x` or a
+/// NUL byte never reaches a wheel's file name.
+pub fn is_pep440(version: &str) -> bool {
+    is_token(version) && version.parse::<pep440_rs::Version>().is_ok()
+}
+
+/// The upstream part of a Debian version (`1.3.1`, `1.3.dfsg+really1.3.1`): letters,
+/// digits and `.+~-`, starting with a letter or digit; no epoch (`1:`) and nothing a path or
+/// a shell would read specially.
+fn is_debian_upstream_version(version: &str) -> bool {
     version.starts_with(|c: char| c.is_ascii_alphanumeric())
         && version
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '!' | '+' | '-' | '_'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '~' | '-'))
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -1097,15 +1137,6 @@ fn is_identifier(name: &str) -> bool {
 fn is_c_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Relative, non-empty, and without `..`: stays inside whatever it is joined onto.
-fn is_inside(path: &str) -> bool {
-    use std::path::Component;
-    !path.is_empty()
-        && Path::new(path)
-            .components()
-            .all(|component| matches!(component, Component::Normal(_) | Component::CurDir))
 }
 
 /// Normalises the name at the start of a PEP 508 requirement and keeps the rest as written
