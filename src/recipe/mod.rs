@@ -718,14 +718,7 @@ impl Validator<'_> {
             "source.debian.package",
             "the Debian source package, e.g. `debian = { package = \"zlib\", version = \"1.3.1\" }`",
         )?;
-        let valid_package = package.get_ref().len() >= 2
-            && package
-                .get_ref()
-                .starts_with(|c: char| c.is_ascii_alphanumeric())
-            && package.get_ref().chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.')
-            });
-        if !valid_package {
+        if !crate::toolchain::pin::is_debian_package_name(package.get_ref()) {
             return Err(self.invalid(
                 &package,
                 "source.debian.package",

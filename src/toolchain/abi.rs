@@ -75,32 +75,76 @@ pub struct Abi {
     pub text: String,
 }
 
+/// The largest ABI file kiln reads; the real one is a few kilobytes.
+pub const MAX_ABI_BYTES: u64 = 256 * 1024;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AbiError {
-    #[error("cannot read the ABI file `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Unreadable, not a regular file, or too large.
+    #[error(transparent)]
+    Read(#[from] crate::fs::InputError),
     #[error("invalid ABI file `{}`", path.display())]
     Parse {
         path: PathBuf,
         #[source]
         source: toml::de::Error,
     },
+    /// A name that reaches file names (the platform tag names every wheel) or a command line.
+    #[error(
+        "invalid ABI file `{}`: `{field}` must be {expected}, found {value:?}",
+        path.display()
+    )]
+    Invalid {
+        path: PathBuf,
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl Abi {
     pub fn load(path: &Path) -> Result<Self, AbiError> {
-        let text = fs_err::read_to_string(path).map_err(|source| AbiError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::fs::read_bounded_to_string(path, MAX_ABI_BYTES, "the ABI file")?;
         let file: AbiFile = toml::from_str(&text).map_err(|source| AbiError::Parse {
             path: path.to_path_buf(),
             source,
         })?;
+        let invalid = |field, value: &str, expected| AbiError::Invalid {
+            path: path.to_path_buf(),
+            field,
+            value: value.to_string(),
+            expected,
+        };
+        let word = |text: &str, extra: &[char]| {
+            !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || extra.contains(&c))
+        };
+        if !word(&file.abi.id, &['.', '-', '_']) {
+            return Err(invalid(
+                "abi.id",
+                &file.abi.id,
+                "lower-case letters, digits, `.`, `-` and `_`",
+            ));
+        }
+        // A wheel platform tag: the wheel's file name ends with it.
+        if !word(&file.abi.platform, &['_']) {
+            return Err(invalid(
+                "abi.platform",
+                &file.abi.platform,
+                "a wheel platform tag (lower-case letters, digits and `_`)",
+            ));
+        }
+        if let Some(rust) = &file.rust
+            && !word(&rust.target, &['-', '_', '.'])
+        {
+            return Err(invalid(
+                "rust.target",
+                &rust.target,
+                "a rustc target triple",
+            ));
+        }
         Ok(Abi {
             text,
             rust: file.rust,
@@ -125,6 +169,32 @@ mod tests {
         assert_eq!(rust.target, "wasm32-unknown-emscripten");
         assert_eq!(rust.panic, PanicStrategy::Unwind);
         assert!(rust.rustflags.iter().any(|flag| flag == "-Ctarget-cpu=mvp"));
+    }
+
+    /// Issue 25: a platform tag that would make wheel names leave `dist/` is refused, and so
+    /// is an ABI file that is a FIFO (without blocking).
+    #[test]
+    fn names_and_file_kinds_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abi.toml");
+        fs_err::write(&path, "[abi]\nid = 'x'\nplatform = '../../x'\n").unwrap();
+        let error = Abi::load(&path).unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                AbiError::Invalid {
+                    field: "abi.platform",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        let fifo = dir.path().join("fifo.toml");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let error = Abi::load(&fifo).unwrap_err();
+        assert!(matches!(&error, AbiError::Read(_)), "{error}");
     }
 
     #[test]
