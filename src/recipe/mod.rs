@@ -193,9 +193,29 @@ pub const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
 /// recipe found by [`load_dir`] and [`load_named`] is a `recipe.toml`, so the check holds
 /// for the recipe folder.
 pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
+    load_with(path, SourceLink::Refused)
+}
+
+/// Loads the recipe `kiln build` writes for an out-of-tree folder: as [`load`], except that
+/// `source.path` may be a link leading out of the recipe folder (to the folder named on the
+/// command line; kiln made the link, the user chose its target). The path as written must
+/// still pass the containment rule, and [`SourceSpec::Path`] holds the link's real target.
+pub fn load_out_of_tree(dir: &Path) -> Result<Recipe, RecipeError> {
+    load_with(dir, SourceLink::Followed)
+}
+
+/// Whether `source.path` may lead out of the recipe folder through a link.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SourceLink {
+    Refused,
+    Followed,
+}
+
+fn load_with(path: &Path, source_link: SourceLink) -> Result<Recipe, RecipeError> {
     let file = if path.is_dir() {
         let file = path.join(RECIPE_FILE);
-        if !file.is_file() {
+        // Anything there (even a pipe or a dangling link) is read, and refused by the read.
+        if fs_err::symlink_metadata(&file).is_err() {
             return Err(RecipeError::MissingRecipeFile {
                 dir: path.to_path_buf(),
             });
@@ -236,7 +256,13 @@ pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
     } else {
         None
     };
-    parse(&text, &file, absolute, dir, folder.as_deref())
+    let validator = Validator {
+        path: &file,
+        text: &text,
+        dir,
+        source_link,
+    };
+    validator.parse(absolute, folder.as_deref())
 }
 
 /// Loads every recipe in `recipe_dir` (each `*/recipe.toml`), sorted by folder name.
@@ -348,6 +374,7 @@ fn collect(
 /// Parses and validates the text of a recipe. `path` is the file as the caller named it
 /// (for messages); `absolute` and `dir` are its absolute path and folder; `folder`, when
 /// given, is the name `package.name` must normalise to.
+#[cfg(test)]
 fn parse(
     text: &str,
     path: &Path,
@@ -355,14 +382,13 @@ fn parse(
     dir: PathBuf,
     folder: Option<&str>,
 ) -> Result<Recipe, RecipeError> {
-    let (document, syntax_errors) = DeTable::parse_recoverable(text);
-    if let Some(error) = syntax_errors.first() {
-        return Err(InvalidRecipe::from_toml_syntax(path, text, document.get_ref(), error).into());
-    }
-    let raw = RawRecipe::deserialize(toml::de::Deserializer::from(document.clone()))
-        .map_err(|error| InvalidRecipe::from_toml_data(path, text, document.get_ref(), &error))?;
-    let validator = Validator { path, text, dir };
-    validator.recipe(raw, absolute, folder)
+    let validator = Validator {
+        path,
+        text,
+        dir,
+        source_link: SourceLink::Refused,
+    };
+    validator.parse(absolute, folder)
 }
 
 /// The second stage: turns [`RawRecipe`] into a [`Recipe`], checking what serde cannot.
@@ -373,10 +399,28 @@ struct Validator<'a> {
     text: &'a str,
     /// Absolute folder of the recipe; relative paths in it are resolved against this.
     dir: PathBuf,
+    source_link: SourceLink,
 }
 
 /// How a validation error is built: span, field path, problem, then an optional help.
 impl Validator<'_> {
+    /// Parses the text (first stage) and validates it (second stage). `absolute` is the
+    /// file's absolute path; `folder`, when given, is the name `package.name` must normalise
+    /// to.
+    fn parse(&self, absolute: PathBuf, folder: Option<&str>) -> Result<Recipe, RecipeError> {
+        let (path, text) = (self.path, self.text);
+        let (document, syntax_errors) = DeTable::parse_recoverable(text);
+        if let Some(error) = syntax_errors.first() {
+            return Err(
+                InvalidRecipe::from_toml_syntax(path, text, document.get_ref(), error).into(),
+            );
+        }
+        let raw = RawRecipe::deserialize(toml::de::Deserializer::from(document.clone())).map_err(
+            |error| InvalidRecipe::from_toml_data(path, text, document.get_ref(), &error),
+        )?;
+        self.recipe(raw, absolute, folder)
+    }
+
     fn error(&self, span: Range<usize>, field: &str, problem: Problem) -> InvalidRecipe {
         InvalidRecipe::new(self.path, self.text, span, Some(field.to_string()), problem)
     }
@@ -592,7 +636,7 @@ impl Validator<'_> {
 
         let spec = match (kind, source.sha256) {
             (SourceKind::Path(path), None) => SourceSpec::Path {
-                path: self.existing(&path, "source.path", FileKind::Folder)?,
+                path: self.source_folder(&path)?,
             },
             (SourceKind::Path(_), Some(sha256)) => {
                 return Err(self
@@ -789,6 +833,21 @@ impl Validator<'_> {
             from,
             to: PathBuf::from(to.get_ref()),
         })
+    }
+
+    /// `source.path`: a folder inside the recipe folder, or for an out-of-tree build
+    /// ([`load_out_of_tree`]) a link kiln made to the folder the user named.
+    fn source_folder(&self, path: &Spanned<String>) -> Result<PathBuf, RecipeError> {
+        if self.source_link == SourceLink::Refused
+            || crate::fs::escape_of(Path::new(path.get_ref())).is_some()
+        {
+            return self.existing(path, "source.path", FileKind::Folder);
+        }
+        let link = self.dir.join(path.get_ref());
+        match fs_err::canonicalize(&link) {
+            Ok(real) if real.is_dir() => Ok(real),
+            _ => self.existing(path, "source.path", FileKind::Folder),
+        }
     }
 
     /// Resolves a path written relative to the recipe folder and checks that it exists.
