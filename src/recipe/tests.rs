@@ -650,6 +650,34 @@ fn a_recipe_must_be_a_regular_file_of_bounded_size() {
     );
 }
 
+/// `kiln build` reaches a folder outside the project through a `src` link it makes; only
+/// [`load_out_of_tree`] follows it, and the path as written must still stay inside.
+#[test]
+fn only_an_out_of_tree_recipe_follows_its_source_link() {
+    let outside = tempfile::tempdir().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("demo");
+    fs_err::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("src")).unwrap();
+    let text = "[package]\nname = \"demo\"\nversion = \"1.0\"\n[source]\npath = \"src\"\n";
+    fs_err::write(dir.join(RECIPE_FILE), text).unwrap();
+    let error = load(&dir).unwrap_err();
+    assert_eq!(error.as_invalid().unwrap().field(), Some("source.path"));
+    let recipe = load_out_of_tree(&dir).unwrap();
+    assert_eq!(
+        recipe.source.spec,
+        SourceSpec::Path {
+            path: fs_err::canonicalize(outside.path()).unwrap()
+        }
+    );
+    fs_err::write(
+        dir.join(RECIPE_FILE),
+        text.replace("\"src\"", "\"../demo/src\""),
+    )
+    .unwrap();
+    assert!(load_out_of_tree(&dir).is_err());
+}
+
 /// Issue 25: a patch (or extra, or `path` source) that is a link leading out of the recipe
 /// folder is refused with the field named.
 #[test]
