@@ -93,8 +93,9 @@ pub fn escape_of(written: &Path) -> Option<Escape> {
     None
 }
 
-/// `base` joined with `written`, when `written` is relative, not empty, free of `..` and
-/// of NUL bytes. Links are not looked at (see [`contained_resolved`]).
+/// `base` joined with `written` (its `.` components dropped), when `written` is relative,
+/// not empty, free of `..` and of NUL bytes. Links are not looked at (see
+/// [`contained_resolved`]).
 pub fn contained(
     base: &Path,
     written: impl AsRef<Path>,
@@ -103,7 +104,10 @@ pub fn contained(
     let written = written.as_ref();
     match escape_of(written) {
         Some(escape) => Err(refusal(base, written, field, escape)),
-        None => Ok(base.join(written)),
+        None => Ok(written
+            .components()
+            .filter(|component| *component != Component::CurDir)
+            .fold(base.to_path_buf(), |path, component| path.join(component))),
     }
 }
 
@@ -237,5 +241,115 @@ mod tests {
         assert!(matches!(error.escape, Escape::ResolvesOutside { .. }));
         assert!(contained_resolved(base.path(), "inner.patch", "p").is_ok());
         assert!(contained_resolved(base.path(), "missing/file", "p").is_ok());
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// `path` with `.` and `..` applied lexically (`..` at the top stays).
+        fn lexical(path: &Path) -> PathBuf {
+            let mut parts: Vec<Component> = Vec::new();
+            for component in path.components() {
+                match component {
+                    Component::CurDir => {}
+                    Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                        parts.pop();
+                    }
+                    other => parts.push(other),
+                }
+            }
+            parts.iter().collect()
+        }
+
+        fn written() -> impl Strategy<Value = String> {
+            let part = prop::sample::select(vec![
+                "a",
+                "b",
+                "..",
+                ".",
+                "",
+                "é",
+                "\0",
+                "a\0b",
+                "...",
+                "link_in",
+                "link_out",
+                "link_up",
+                "link_root",
+                "dangling",
+                "loop",
+                "in_dir",
+                "file",
+            ]);
+            (any::<bool>(), prop::collection::vec(part, 0..6)).prop_map(|(rooted, parts)| {
+                format!("{}{}", if rooted { "/" } else { "" }, parts.join("/"))
+            })
+        }
+
+        /// A base folder holding a file, a folder, and links that stay, leave upwards, leave
+        /// to `/`, dangle and loop; and an outside folder beside it.
+        fn tree() -> (tempfile::TempDir, PathBuf) {
+            let temp = tempfile::tempdir().unwrap();
+            let base = temp.path().join("base");
+            fs_err::create_dir_all(base.join("in_dir/a")).unwrap();
+            fs_err::create_dir_all(temp.path().join("outside/a")).unwrap();
+            fs_err::write(base.join("file"), "x").unwrap();
+            let link = |target: &str, name: &str| {
+                std::os::unix::fs::symlink(target, base.join(name)).unwrap();
+            };
+            link("in_dir", "link_in");
+            link("../outside", "link_out");
+            link("..", "link_up");
+            link("/", "link_root");
+            link("nowhere", "dangling");
+            link("loop", "loop");
+            (temp, base)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever is written, an accepted path is lexically inside the base, and every
+            /// `..` or root or NUL is refused.
+            #[test]
+            fn contained_never_leaves_lexically(written in written()) {
+                let base = Path::new("/project/recipes/zlib");
+                match contained(base, &written, "field") {
+                    Ok(path) => {
+                        prop_assert!(lexical(&path).starts_with(base), "{written:?} -> {path:?}");
+                        prop_assert!(!written.starts_with('/') && !written.contains('\0'));
+                        prop_assert!(!Path::new(&written)
+                            .components()
+                            .any(|c| c == Component::ParentDir));
+                    }
+                    Err(error) => prop_assert_eq!(error.field, "field"),
+                }
+                if let Ok(path) = child(base, &written, "name") {
+                    prop_assert_eq!(path.parent(), Some(base));
+                }
+            }
+        }
+
+        /// With real links: an accepted path that exists resolves inside the base. One tree
+        /// for all cases (it is only read).
+        #[test]
+        fn contained_resolved_never_leaves_through_links() {
+            let (_temp, base) = tree();
+            let real_base = fs_err::canonicalize(&base).unwrap();
+            let mut runner =
+                proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(512));
+            runner
+                .run(&written(), |written| {
+                    if let Ok(path) = contained_resolved(&base, &written, "field")
+                        && let Ok(real) = fs_err::canonicalize(&path)
+                    {
+                        prop_assert!(real.starts_with(&real_base), "{written:?} -> {real:?}");
+                    }
+                    Ok(())
+                })
+                .unwrap();
+        }
     }
 }

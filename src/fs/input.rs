@@ -242,6 +242,77 @@ mod tests {
         assert!(matches!(error.problem, InputProblem::NotUtf8));
     }
 
+    /// Any kind of file at the path (regular of any size, FIFO, device, folder, links to
+    /// each, dangling link): `read_bounded` returns the bytes exactly when the path leads to
+    /// a regular file within the limit, and never blocks.
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone, Copy)]
+        enum Kind {
+            Regular(usize),
+            Fifo,
+            Folder,
+            Device,
+            Dangling,
+        }
+        let kind = prop_oneof![
+            (0usize..64).prop_map(Kind::Regular),
+            Just(Kind::Fifo),
+            Just(Kind::Folder),
+            Just(Kind::Device),
+            Just(Kind::Dangling),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(256));
+        runner
+            .run(&(kind, any::<bool>(), 0u64..48), |(kind, linked, limit)| {
+                let counter = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let target = dir.path().join(format!("target-{counter}"));
+                match kind {
+                    Kind::Regular(size) => fs_err::write(&target, vec![b'x'; size]).unwrap(),
+                    Kind::Fifo => {
+                        let c_path =
+                            std::ffi::CString::new(target.as_os_str().as_encoded_bytes()).unwrap();
+                        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+                        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+                    }
+                    Kind::Folder => fs_err::create_dir(&target).unwrap(),
+                    Kind::Device => std::os::unix::fs::symlink("/dev/zero", &target).unwrap(),
+                    Kind::Dangling => std::os::unix::fs::symlink("nowhere", &target).unwrap(),
+                }
+                let path = if linked {
+                    let link = dir.path().join(format!("link-{counter}"));
+                    std::os::unix::fs::symlink(&target, &link).unwrap();
+                    link
+                } else {
+                    target
+                };
+                let result = read_bounded(&path, limit, "test file");
+                let expected = match (kind, &result) {
+                    (Kind::Regular(size), Ok(bytes)) => size as u64 <= limit && bytes.len() == size,
+                    (Kind::Regular(_), Err(error)) => {
+                        matches!(error.problem, InputProblem::TooLarge { .. })
+                    }
+                    (Kind::Dangling, Err(error)) => matches!(error.problem, InputProblem::Io(_)),
+                    (_, Err(error)) => matches!(error.problem, InputProblem::NotRegular { .. }),
+                    (_, Ok(_)) => false,
+                };
+                prop_assert!(
+                    expected,
+                    "{:?} linked={} limit={}: {:?}",
+                    kind,
+                    linked,
+                    limit,
+                    result
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
     #[test]
     fn a_missing_file_is_an_io_error() {
         let error = read_bounded(Path::new("/nonexistent/kiln"), 1, "test file").unwrap_err();
