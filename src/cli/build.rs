@@ -2,7 +2,10 @@
 //!
 //! kiln writes a recipe for it (in `.kiln/oot/<name>/recipe.toml`, so the build is cached and
 //! re-runnable like any other), builds it against the runtime of the project's recipes, and
-//! copies the wheel(s) to `--outdir`.
+//! copies the wheel(s) to `--outdir`. The package's name and version (from its
+//! `pyproject.toml`, the sdist's file name or the command line) are checked before anything
+//! is written: the name becomes a folder. A folder source is reached through a link `src`
+//! beside the recipe.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
