@@ -1016,11 +1016,18 @@ mod rendering {
         prop::collection::vec(fragment(), 0..12).prop_map(|parts| parts.concat())
     }
 
+    /// Renders with the graphical handler (three widths, colour and wrapping on and off) and
+    /// the narratable one miette picks for screen readers and `NO_COLOR`-like terminals.
     fn check_renders(error: &dyn Diagnostic) {
         for (width, colour, wrap) in [(80, false, true), (12, true, true), (300, false, false)] {
             let report = render_with(error, width, colour, wrap);
             assert!(!report.is_empty());
         }
+        let mut narrated = String::new();
+        miette::NarratableReportHandler::new()
+            .render_report(&mut narrated, error)
+            .expect("rendering into a String cannot fail");
+        assert!(!narrated.is_empty());
     }
 
     proptest! {
