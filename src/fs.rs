@@ -1,9 +1,23 @@
-//! File-system helpers that keep the cache and `dist/` consistent: every write lands in a
-//! temporary file beside its target and is renamed into place, so a reader (or a run that was
-//! killed half-way) sees the old file or the new one, never a torn one.
+//! File-system helpers.
+//!
+//! Writes keep the cache and `dist/` consistent: every write lands in a temporary file beside
+//! its target and is renamed into place, so a reader (or a run that was killed half-way) sees
+//! the old file or the new one, never a torn one.
+//!
+//! Reads of input files go through [`read_bounded`] (`input.rs`): regular files only, never
+//! blocking on a pipe, never more than a limit. Paths derived from input are joined onto
+//! their folder through [`contained`] and its siblings (`contain.rs`): nothing outside.
+
+mod contain;
+mod input;
 
 use std::io::Write;
 use std::path::Path;
+
+pub use contain::{ContainmentError, Escape, child, contained, contained_resolved, escape_of};
+pub use input::{
+    FileKind, InputError, InputProblem, open_regular, read_bounded, read_bounded_to_string,
+};
 
 /// Writes `contents` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {

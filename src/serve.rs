@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The MIME type for a file name.
 pub fn content_type(path: &Path) -> &'static str {
@@ -27,14 +27,13 @@ pub fn content_type(path: &Path) -> &'static str {
 pub fn resolve(root: &Path, request_path: &str) -> Option<PathBuf> {
     let path = request_path.split(['?', '#']).next().unwrap_or("");
     let decoded = percent_decode(path)?;
-    let mut resolved = root.to_path_buf();
-    for component in Path::new(decoded.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => resolved.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
+    let relative = decoded.trim_start_matches('/');
+    // The one containment rule (no `..`, no NUL), as for every path kiln takes from input.
+    let mut resolved = if relative.is_empty() {
+        root.to_path_buf()
+    } else {
+        crate::fs::contained(root, relative, "request path").ok()?
+    };
     if resolved.is_dir() {
         resolved.push("index.html");
     }
@@ -150,6 +149,11 @@ mod tests {
         );
         assert_eq!(resolve(root, "/a/../../etc/passwd"), None);
         assert_eq!(resolve(root, "/%2e%2e/etc/passwd"), None);
+        assert_eq!(resolve(root, "/python%00.wasm"), None);
+        assert_eq!(
+            resolve(root, "//a/./b.js"),
+            Some(PathBuf::from("/srv/dist/a/b.js"))
+        );
         assert_eq!(content_type(Path::new("x.wasm")), "application/wasm");
         assert_eq!(
             content_type(Path::new("python.mjs")),

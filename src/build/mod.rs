@@ -13,6 +13,7 @@
 //! The prefix path is stable per recipe, so paths a build bakes into its outputs (pkg-config
 //! files, sysconfig data) are the same on every rebuild.
 
+pub mod clean;
 pub mod cross;
 pub mod package;
 pub mod rust;

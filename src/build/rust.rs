@@ -370,7 +370,11 @@ mod tests {
                 .unwrap()
         };
         let flags = get("RUSTFLAGS");
-        assert!(flags.starts_with("--sysroot=/cache/rust-std/k/prefix -Ctarget-cpu=mvp"));
+        let platform_flags = abi.rust.as_ref().unwrap().rustflags.join(" ");
+        assert!(
+            flags.starts_with(&format!("--sysroot=/cache/rust-std/k/prefix {platform_flags}")),
+            "{flags}"
+        );
         assert!(flags.contains("--remap-path-prefix=/cache/cargo-v0/registry/src=/cargo"));
         assert!(flags.contains("--remap-path-prefix=/w/src=/src"));
         assert!(!flags.contains("panic=abort"));

@@ -181,31 +181,21 @@ mod tests {
     fn options(abi: &Abi, keep_tests: bool) -> BundleOptions<'_> {
         BundleOptions {
             abi,
-            python_version: "3.13.5",
-            emscripten_version: "3.1.69",
+            python_version: "3.15.0rc2",
+            emscripten_version: "6.0.5",
             source_date_epoch: 315_532_800,
             keep_tests,
         }
     }
 
     fn abi() -> Abi {
-        Abi {
-            id: "test".into(),
-            platform: "emscripten_3_1_69_wasm32".into(),
-            cflags: vec![],
-            cxxflags: vec![],
-            ldflags: vec![],
-            main_module_ldflags: vec![],
-            side_module_ldflags: vec![],
-            rust: None,
-            text: String::new(),
-        }
+        Abi::load(&crate::toolchain::platform::project_platform()).unwrap()
     }
 
     #[test]
     fn stdlib_zip_leaves_out_tests_gui_and_bytecode_and_is_reproducible() {
         let dir = tempfile::tempdir().unwrap();
-        let stdlib = dir.path().join("lib/python3.13");
+        let stdlib = dir.path().join("lib/python3.15");
         for file in [
             "json/__init__.py",
             "json/__pycache__/x.pyc",
@@ -213,7 +203,7 @@ mod tests {
             "tkinter/__init__.py",
             "turtle.py",
             "os.py",
-            "config-3.13-wasm32-emscripten/Makefile",
+            "config-3.15-wasm32-emscripten/Makefile",
         ] {
             let path = stdlib.join(file);
             fs_err::create_dir_all(path.parent().unwrap()).unwrap();

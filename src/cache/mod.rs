@@ -14,6 +14,10 @@
 //! ```
 //! Concurrent kiln processes that need the same key serialise on its lock; the second
 //! finds the first's result and builds nothing.
+//!
+//! `<name>` is always one path component ([`crate::fs::child`]), and an entry is listed only
+//! when its `artifact.json` agrees with where it lies (name and key equal to its folders): a
+//! tampered `name = "../../x"` never makes `kiln cache prune` remove anything outside.
 
 pub mod key;
 
@@ -25,6 +29,9 @@ use crate::hash::Sha256;
 
 /// Bump when the layout of an entry changes; old entries are then simply not found.
 pub const BUILDS_BUCKET: &str = "builds-v0";
+
+/// The largest `artifact.json` read; kiln writes a few hundred bytes.
+const MAX_ARTIFACT_INFO_BYTES: u64 = 64 * 1024;
 
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n# This folder is kiln's build cache; backup tools may skip it.\n";
 
@@ -42,6 +49,11 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Input(#[from] crate::fs::InputError),
+    /// A recipe name that is not one folder name.
+    #[error(transparent)]
+    Outside(#[from] crate::fs::ContainmentError),
 }
 
 fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> CacheError + '_ {
@@ -96,24 +108,23 @@ impl BuildCache {
         &self.dir
     }
 
-    fn entry_dir(&self, name: &str, key: &Sha256) -> PathBuf {
-        self.dir.join(name).join(key.to_string())
+    /// `builds-v0/<name>`, refused unless `name` is one folder name.
+    fn bucket(&self, name: &str) -> Result<PathBuf, CacheError> {
+        Ok(crate::fs::child(&self.dir, name, "recipe name")?)
+    }
+
+    fn entry_dir(&self, name: &str, key: &Sha256) -> Result<PathBuf, CacheError> {
+        Ok(self.bucket(name)?.join(key.to_string()))
     }
 
     /// The finished build for `key`, if there is one.
     pub fn lookup(&self, name: &str, key: &Sha256) -> Result<Option<Artifact>, CacheError> {
-        let dir = self.entry_dir(name, key);
+        let dir = self.entry_dir(name, key)?;
         let info_path = dir.join("artifact.json");
-        let text = match fs_err::read_to_string(&info_path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => {
-                return Err(CacheError::Read {
-                    path: info_path,
-                    source,
-                });
-            }
-        };
+        if !info_path.exists() {
+            return Ok(None);
+        }
+        let text = read_info(&info_path)?;
         let info = serde_json::from_str(&text).map_err(|error| CacheError::Read {
             path: info_path,
             source: std::io::Error::other(error),
@@ -124,7 +135,7 @@ impl BuildCache {
     /// Takes the lock for `key` and prepares an empty staging folder for its build. Returns
     /// `Err(artifact)`-like [`Begun::Done`] when another process finished it meanwhile.
     pub fn begin(&self, name: &str, key: &Sha256) -> Result<Begun, CacheError> {
-        let bucket = self.dir.join(name);
+        let bucket = self.bucket(name)?;
         fs_err::create_dir_all(&bucket).map_err(write_error(&bucket))?;
         let tag = self.dir.join("CACHEDIR.TAG");
         if !tag.exists() {
@@ -155,15 +166,15 @@ impl BuildCache {
         fs_err::create_dir_all(staging.join("prefix")).map_err(write_error(&staging))?;
         Ok(Begun::Staging(Staging {
             staging,
-            target: self.entry_dir(name, key),
+            target: self.entry_dir(name, key)?,
             _lock: lock,
         }))
     }
 
     /// Removes the entry for `key` (for `--force-rebuild`), under its lock.
     pub fn remove(&self, name: &str, key: &Sha256) -> Result<(), CacheError> {
-        let bucket = self.dir.join(name);
-        let dir = self.entry_dir(name, key);
+        let bucket = self.bucket(name)?;
+        let dir = self.entry_dir(name, key)?;
         if !dir.exists() {
             return Ok(());
         }
@@ -176,28 +187,72 @@ impl BuildCache {
         fs_err::remove_dir_all(&doomed).map_err(write_error(&doomed))
     }
 
-    /// Every finished entry, for `kiln cache list`.
+    /// Every finished entry, for `kiln cache list` and `prune`. An entry whose
+    /// `artifact.json` is unreadable, or names another recipe or key than the folders it lies
+    /// in, is left out (and logged): its name or key is never trusted to build a path.
     pub fn entries(&self) -> Vec<Artifact> {
         let mut found = Vec::new();
         let Ok(names) = fs_err::read_dir(&self.dir) else {
             return found;
         };
-        for name in names.flatten().filter(|entry| entry.path().is_dir()) {
+        for name in names.flatten() {
+            // Not following links: every entry lies inside the cache.
+            if !name.file_type().is_ok_and(|kind| kind.is_dir()) {
+                continue;
+            }
             let Ok(keys) = fs_err::read_dir(name.path()) else {
                 continue;
             };
             for key in keys.flatten() {
-                let dir = key.path();
-                if let Ok(text) = fs_err::read_to_string(dir.join("artifact.json"))
-                    && let Ok(info) = serde_json::from_str(&text)
+                if !key.file_type().is_ok_and(|kind| kind.is_dir())
+                    || key.file_name().to_string_lossy().starts_with('.')
                 {
+                    continue;
+                }
+                let dir = key.path();
+                let info: ArtifactInfo =
+                    match read_info(&dir.join("artifact.json")).and_then(|text| {
+                        serde_json::from_str(&text).map_err(|error| CacheError::Read {
+                            path: dir.join("artifact.json"),
+                            source: std::io::Error::other(error),
+                        })
+                    }) {
+                        Ok(info) => info,
+                        Err(error) => {
+                            tracing::debug!(
+                                "skipping the cache entry `{}`: {error}",
+                                dir.display()
+                            );
+                            continue;
+                        }
+                    };
+                let agrees = name.file_name().to_str() == Some(info.name.as_str())
+                    && key.file_name().to_str() == Some(info.key.as_str())
+                    && info.key.parse::<Sha256>().is_ok();
+                if agrees {
                     found.push(Artifact { dir, info });
+                } else {
+                    tracing::warn!(
+                        "skipping the cache entry `{}`: its artifact.json names `{}` `{}`",
+                        dir.display(),
+                        info.name.escape_debug(),
+                        info.key.escape_debug()
+                    );
                 }
             }
         }
         found.sort_by(|a, b| a.info.name.cmp(&b.info.name).then(a.dir.cmp(&b.dir)));
         found
     }
+}
+
+/// Reads an `artifact.json`: a regular file of bounded size (the cache may be tampered with).
+fn read_info(path: &Path) -> Result<String, CacheError> {
+    Ok(crate::fs::read_bounded_to_string(
+        path,
+        MAX_ARTIFACT_INFO_BYTES,
+        "the build cache entry",
+    )?)
 }
 
 /// The outcome of [`BuildCache::begin`].
@@ -297,5 +352,46 @@ mod tests {
         );
         assert!(matches!(cache.begin("zlib", &key).unwrap(), Begun::Done(_)));
         assert_eq!(cache.entries().len(), 1);
+    }
+
+    /// Issue 25: a tampered `artifact.json` never names a path outside the cache.
+    #[test]
+    fn entries_that_disagree_with_their_folders_are_left_out() {
+        let temp = tempfile::tempdir().unwrap();
+        let cache_dir = temp.path().join("cache");
+        let victim = temp.path().join("victim");
+        fs_err::create_dir_all(&victim).unwrap();
+        fs_err::write(victim.join("sentinel"), "keep").unwrap();
+        let cache = BuildCache::new(&cache_dir);
+        let key = Sha256::of_bytes(b"k");
+        let Begun::Staging(staging) = cache.begin("zlib", &key).unwrap() else {
+            panic!()
+        };
+        staging.commit(info(&key)).unwrap();
+
+        let other = Sha256::of_bytes(b"other");
+        for (folder, name, key) in [
+            ("zlib", "../../victim", other.to_string()),
+            ("zlib", "zlib", "é".repeat(40)),
+            ("numpy", "zlib", other.to_string()),
+        ] {
+            let dir = cache.dir().join(folder).join(other.to_string());
+            fs_err::create_dir_all(&dir).unwrap();
+            let text = serde_json::json!({
+                "name": name, "version": "1", "kind": "x", "key": key, "build_seconds": 1.0
+            });
+            fs_err::write(dir.join("artifact.json"), text.to_string()).unwrap();
+            let entries = cache.entries();
+            assert_eq!(entries.len(), 1, "{name} {key}");
+            assert_eq!(entries[0].info, info(&Sha256::of_bytes(b"k")));
+            fs_err::remove_dir_all(&dir).unwrap();
+        }
+        let error = cache.remove("../../victim", &other).unwrap_err();
+        assert!(matches!(error, CacheError::Outside(_)), "{error}");
+        assert!(cache.lookup("/etc", &other).is_err());
+        assert_eq!(
+            fs_err::read_to_string(victim.join("sentinel")).unwrap(),
+            "keep"
+        );
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! kiln writes a recipe for it (in `.kiln/oot/<name>/recipe.toml`, so the build is cached and
 //! re-runnable like any other), builds it against the runtime of the project's recipes, and
-//! copies the wheel(s) to `--outdir`.
+//! copies the wheel(s) to `--outdir`. The package's name and version (from its
+//! `pyproject.toml`, the sdist's file name or the command line) are checked before anything
+//! is written: the name becomes a folder. A folder source is reached through a link `src`
+//! beside the recipe.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,20 +33,46 @@ pub struct BuildArgs {
     pub depends: Vec<String>,
 }
 
+/// The largest `pyproject.toml` read for a folder's name and version.
+const MAX_PYPROJECT_BYTES: u64 = 1024 * 1024;
+
+/// Where the out-of-tree source is, as the generated recipe will say.
+enum SourceBody {
+    /// The `[source]` keys for a download (`url`/`pypi` and `sha256`).
+    Table(String),
+    /// A folder: the recipe's `src` is a link to it.
+    Folder(PathBuf),
+}
+
 pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let current = std::env::current_dir()?;
-    let (name, version, source_table) = describe_source(settings, &current, &args.source)?;
+    for depend in &args.depends {
+        if !recipe::is_valid_name(depend) {
+            bail!("`--depends {depend}`: not a recipe name (letters, digits, `-`, `_`, `.`)");
+        }
+    }
+    // Name and version were checked by `describe_source` before anything was written.
+    let (name, version, source) = describe_source(settings, &current, &args.source)?;
     let name = recipe::normalize_name(&name);
-    let dir = settings.project_dir.join(".kiln/oot").join(&name);
-    // A folder source is named relative to the recipe, as recipes require.
-    let source_table = match source_table.strip_prefix("path = ") {
-        Some(absolute) => format!(
-            "path = {:?}",
-            relative_to(&dir, Path::new(absolute.trim_matches('"')))
-        ),
-        None => source_table,
-    };
+    let dir = kiln::fs::child(
+        &settings.project_dir.join(".kiln/oot"),
+        &name,
+        "package name",
+    )?;
     fs_err::create_dir_all(&dir)?;
+    // A recipe's `path` stays inside its folder, so a folder source is reached through a
+    // link that kiln makes (and `recipe::load_out_of_tree` accepts).
+    let source_table = match source {
+        SourceBody::Table(table) => table,
+        SourceBody::Folder(folder) => {
+            let link = dir.join("src");
+            if fs_err::symlink_metadata(&link).is_ok_and(|metadata| metadata.is_symlink()) {
+                fs_err::remove_file(&link)?;
+            }
+            fs_err::os::unix::fs::symlink(&folder, &link)?;
+            "path = \"src\"".to_string()
+        }
+    };
     let depends = args
         .depends
         .iter()
@@ -54,7 +83,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
         "# Written by `kiln build` for an out-of-tree build.\n[package]\nname = {name:?}\nversion = {version:?}\n\n[source]\n{source_table}\n\n[requirements]\nrun = [{depends}]\n"
     );
     kiln::fs::write_atomic(&dir.join("recipe.toml"), text.as_bytes())?;
-    let own = recipe::load(&dir).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let own = recipe::load_out_of_tree(&dir).map_err(|error| anyhow::anyhow!("{error}"))?;
     let mut recipes = super::recipe::load_all(settings)?;
     recipes.retain(|recipe| recipe.package.name != name);
     recipes.push(own);
@@ -75,13 +104,30 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
     )
 }
 
-/// (name, version, `[source]` body) for what the user named.
+/// Refuses a name or version that is not a package name (PEP 508) or a PEP 440 version:
+/// both name a folder and a wheel. `origin` says where they were read.
+fn check_name_version(name: &str, version: &str, origin: &str) -> anyhow::Result<()> {
+    if !recipe::is_valid_name(name) {
+        bail!(
+            "{origin}: `{name}` is not a package name (letters, digits, `-`, `_` and `.`, \
+             starting and ending with a letter or digit)"
+        );
+    }
+    if !recipe::is_pep440(version) {
+        bail!("{origin}: `{version}` is not a PEP 440 version");
+    }
+    Ok(())
+}
+
+/// (name, version, source) for what the user named; name and version are checked before
+/// anything is fetched or written.
 fn describe_source(
     settings: &Settings,
     current: &Path,
     source: &str,
-) -> anyhow::Result<(String, String, String)> {
+) -> anyhow::Result<(String, String, SourceBody)> {
     if let Some((name, version)) = source.split_once("==") {
+        check_name_version(name, version, &format!("`{source}`"))?;
         let log = settings.build_dir().join("oot-fetch.log");
         let context = FetchContext {
             settings,
@@ -93,18 +139,14 @@ fn describe_source(
         return Ok((
             name.to_string(),
             version.to_string(),
-            format!("pypi = {source:?}\nsha256 = \"{sha256}\""),
+            SourceBody::Table(format!("pypi = {source:?}\nsha256 = \"{sha256}\"")),
         ));
     }
     let path = std::path::absolute(current.join(source))?;
     let path = path.canonicalize().unwrap_or(path);
     if path.is_dir() {
         let (name, version) = pyproject_name_version(&path)?;
-        return Ok((
-            name,
-            version,
-            format!("path = {:?}", path.display().to_string()),
-        ));
+        return Ok((name, version, SourceBody::Folder(path)));
     }
     if path.is_file() {
         let file_name = path
@@ -117,39 +159,22 @@ fn describe_source(
         let Some((name, version)) = stem.rsplit_once('-') else {
             bail!("cannot tell name and version from `{file_name}` (expected NAME-VERSION.tar.gz)");
         };
+        check_name_version(name, version, &format!("`{file_name}`"))?;
         let sha256 = Sha256::of_file(&path)?;
         let url = format!("file://{}", std::path::absolute(&path)?.display());
         return Ok((
             name.to_string(),
             version.to_string(),
-            format!("url = {url:?}\nsha256 = \"{sha256}\""),
+            SourceBody::Table(format!("url = {url:?}\nsha256 = \"{sha256}\"")),
         ));
     }
     bail!("`{source}` is neither a folder, an sdist file, nor `name==version`")
 }
 
-/// `target` as a path relative to `base` (both absolute), with `..` where needed.
-fn relative_to(base: &Path, target: &Path) -> String {
-    let base: Vec<_> = base.components().collect();
-    let target: Vec<_> = target.components().collect();
-    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = vec!["..".to_string(); base.len() - common];
-    parts.extend(
-        target[common..]
-            .iter()
-            .map(|part| part.as_os_str().to_string_lossy().into_owned()),
-    );
-    if parts.is_empty() {
-        ".".to_string()
-    } else {
-        parts.join("/")
-    }
-}
-
 /// `[project] name` and `version` from a source folder's `pyproject.toml`.
 fn pyproject_name_version(dir: &Path) -> anyhow::Result<(String, String)> {
     let path = dir.join("pyproject.toml");
-    let text = fs_err::read_to_string(&path)?;
+    let text = kiln::fs::read_bounded_to_string(&path, MAX_PYPROJECT_BYTES, "the project file")?;
     let document: toml::Table = text
         .parse()
         .with_context(|| format!("cannot parse `{}`", path.display()))?;
@@ -161,7 +186,11 @@ fn pyproject_name_version(dir: &Path) -> anyhow::Result<(String, String)> {
             .map(str::to_string)
     };
     match (field("name"), field("version")) {
-        (Some(name), Some(version)) => Ok((name, version)),
+        (Some(name), Some(version)) => {
+            let origin = format!("`{}` `[project]`", path.display());
+            check_name_version(&name, &version, &origin)?;
+            Ok((name, version))
+        }
         _ => bail!(
             "`{}` has no static `[project] name` and `version`; write a recipe for it instead",
             path.display()

@@ -77,14 +77,16 @@ pub fn run_with_recipes(
     wheels_only: bool,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let pin = Pin::load(&settings.toolchain_pin())?;
-    // Like pyodide-build's cross-build environment, the toolchain provisions itself.
-    let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
-        .context("cannot install the toolchain root")?;
-    let abi = Abi::load(&settings.platform_file)?;
+    // The selection, the pin and the ABI file are checked before anything happens: a typo
+    // must not cost a toolchain install.
     let graph = Graph::new(&recipes);
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
+    let pin = Pin::load(&settings.toolchain_pin())?;
+    let abi = Abi::load(&settings.platform_file)?;
+    // Like pyodide-build's cross-build environment, the toolchain provisions itself.
+    let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
+        .context("cannot install the toolchain root")?;
 
     let parallel = args.jobs.unwrap_or(1).max(1);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -31,7 +31,7 @@ pub fn run(settings: &Settings, command: CacheCommand) -> anyhow::Result<ExitCod
                     info.name,
                     info.version,
                     info.kind,
-                    &info.key[..12.min(info.key.len())],
+                    short_key(&info.key),
                     human_size(tree_size(&artifact.dir)),
                     info.build_seconds
                 );
@@ -96,22 +96,20 @@ fn sweep_stale_staging(settings: &Settings) -> u64 {
     freed
 }
 
-/// `kiln clean [NAME…]`: removes work trees (extracted sources, build logs, scratch prefixes).
+/// `kiln clean [NAME…]`: removes work trees (extracted sources, build logs, scratch
+/// prefixes); only folders kiln made, by recipe name (see [`kiln::build::clean`]).
 pub fn clean(settings: &Settings, names: Vec<String>) -> anyhow::Result<ExitCode> {
-    let build_dir = settings.build_dir();
-    let targets: Vec<_> = if names.is_empty() {
-        vec![build_dir]
-    } else {
-        names
-            .iter()
-            .map(|name| build_dir.join(kiln::recipe::normalize_name(name)))
-            .collect()
-    };
-    for target in targets.iter().filter(|target| target.exists()) {
-        fs_err::remove_dir_all(target)?;
-        eprintln!("kiln: removed `{}`", target.display());
+    let removed = kiln::build::clean::clean(&settings.project_dir, &settings.build_dir(), &names)?;
+    for path in removed {
+        eprintln!("kiln: removed `{}`", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first 12 characters of a key, for a listing. Counted in characters, not bytes:
+/// slicing a string at byte 12 panics inside a multi-byte character (issue 25).
+fn short_key(key: &str) -> String {
+    key.chars().take(12).collect()
 }
 
 pub fn tree_size(dir: &Path) -> u64 {
@@ -133,5 +131,19 @@ pub fn human_size(bytes: u64) -> String {
         0..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
         1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
         _ => format!("{:.2} GB", bytes as f64 / 1e9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_25_short_keys_count_characters() {
+        assert_eq!(short_key("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_key("abc"), "abc");
+        // A multi-byte character across byte 12 (`é` is bytes 11 and 12).
+        assert_eq!(short_key("01234567890é2345"), "01234567890é");
+        assert_eq!(short_key("ééééééééééééé"), "éééééééééééé");
     }
 }

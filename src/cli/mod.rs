@@ -69,6 +69,10 @@ pub enum Command {
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     Serve(serve::ServeArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
+    ///
+    /// Only what builds left in `.kiln/build/` is removed: the folder of each named recipe, or
+    /// everything there when no name is given. Links are removed, never followed. A name must
+    /// be a recipe name: a path such as `/some/dir` or `../x` is refused before anything goes.
     Clean {
         /// Recipe names (default: all)
         names: Vec<String>,

@@ -23,6 +23,11 @@ pub enum GraphError {
     Cycle { chain: Vec<String> },
     #[error("nothing selected by: {}", patterns.join(" "))]
     Empty { patterns: Vec<String> },
+    /// A pattern with nothing after its prefix (`!`, `tag:`, `!tag:`, or empty).
+    #[error(
+        "`{pattern}` names no recipe and no tag; expected a name, `tag:NAME`, `*`, or `!` before a name or tag"
+    )]
+    EmptyPattern { pattern: String },
 }
 
 /// Recipes by name, with edges to their host and run requirements.
@@ -95,6 +100,11 @@ impl<'a> Graph<'a> {
         let mut chosen = BTreeSet::new();
         let mut excluded = BTreeSet::new();
         for pattern in patterns {
+            if matches!(pattern.as_str(), "" | "!" | "tag:" | "!tag:") {
+                return Err(GraphError::EmptyPattern {
+                    pattern: pattern.clone(),
+                });
+            }
             if pattern == "*" {
                 chosen.extend(self.recipes.keys().copied());
             } else if let Some(tag) = pattern.strip_prefix("tag:") {
@@ -277,6 +287,18 @@ pub(crate) mod tests {
         assert_eq!(
             graph.select(&patterns(&["*", "!tag:core"])).unwrap(),
             BTreeSet::from(["b"])
+        );
+        assert_eq!(
+            graph.select(&patterns(&["*", "tag:"])),
+            Err(GraphError::EmptyPattern {
+                pattern: "tag:".into()
+            })
+        );
+        assert_eq!(
+            graph.select(&patterns(&["*", "!"])),
+            Err(GraphError::EmptyPattern {
+                pattern: "!".into()
+            })
         );
         assert_eq!(
             graph.select(&patterns(&["nope"])),

@@ -16,6 +16,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+use crate::fs::{ContainmentError, Escape, InputError};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -26,12 +28,25 @@ pub enum RecipeError {
     #[error(transparent)]
     Invalid(Box<InvalidRecipe>),
 
-    /// The recipe file (or the recipe folder) could not be read.
+    /// The recipe folder could not be listed, or a path in it resolved.
     #[error("cannot read `{path}`")]
     Read {
         path: PathBuf,
         #[source]
         source: io::Error,
+    },
+
+    /// The recipe file could not be read, or is not a regular file of reasonable size.
+    #[error(transparent)]
+    Input(#[from] InputError),
+
+    /// The recipe file is a link to a file outside its folder; it is not read, so none of
+    /// that file's lines are ever printed.
+    #[error("refusing to read the recipe `{path}`")]
+    Outside {
+        path: PathBuf,
+        #[source]
+        source: ContainmentError,
     },
 
     /// A folder in the recipe folder, or a folder given as a recipe, has no `recipe.toml`.
@@ -68,7 +83,10 @@ impl Diagnostic for RecipeError {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         match self {
             RecipeError::Invalid(invalid) => invalid.help(),
-            RecipeError::Read { .. } => None,
+            RecipeError::Read { .. } | RecipeError::Input(_) => None,
+            RecipeError::Outside { .. } => Some(Box::new(
+                "a recipe is the `recipe.toml` in its own folder, not a link to a file elsewhere",
+            )),
             RecipeError::MissingRecipeFile { .. } => Some(Box::new(
                 "a recipe is a folder named after its package holding `recipe.toml`; \
                  see `docs/recipe-format.md`",
@@ -119,6 +137,34 @@ pub struct InvalidRecipe {
     problem: Problem,
     label: Option<String>,
     help: Option<String>,
+    /// Whether the frame can be drawn (see [`frame_is_drawable`]); when not, the report is
+    /// the message (which carries line and column) and the help.
+    drawable: bool,
+}
+
+/// The longest line, in characters, that a drawn frame may show. miette pads the underline
+/// with `{:width$}`, and Rust's formatter panics on a width past 65,535 (issue 25: an error
+/// past column 65,536 crashed the printer); a line no terminal shows whole is not worth
+/// drawing anyway. A tab counts four columns and a wide character two, so this stays far
+/// below the formatter's limit.
+const MAX_DRAWN_LINE_CHARS: usize = 1_000;
+
+/// The most lines a drawn frame may show; a span over more is reported by line and column.
+const MAX_DRAWN_LINES: usize = 100;
+
+/// Whether miette can draw the frame for `span` in `text`: every line it shows (the span's
+/// lines and one of context on each side) is short enough, and there are not too many.
+fn frame_is_drawable(text: &str, span: &Range<usize>) -> bool {
+    let first = line_column(text, span.start).0;
+    let last = line_column(text, span.end).0.max(first);
+    if last - first >= MAX_DRAWN_LINES {
+        return false;
+    }
+    text.split('\n')
+        .enumerate()
+        .skip(first.saturating_sub(2))
+        .take(last - first + 3)
+        .all(|(_, line)| line.chars().count() <= MAX_DRAWN_LINE_CHARS)
 }
 
 impl InvalidRecipe {
@@ -129,7 +175,13 @@ impl InvalidRecipe {
         field: Option<String>,
         problem: Problem,
     ) -> Self {
+        // On character boundaries and inside the text, whatever the caller passed: miette
+        // slices the text at the span.
+        let start = floor_char_boundary(text, span.start.min(text.len()));
+        let end = floor_char_boundary(text, span.end.clamp(start, text.len()));
+        let span = start..end;
         let (line, column) = line_column(text, span.start);
+        let drawable = frame_is_drawable(text, &span);
         Self {
             path: path.to_path_buf(),
             source_code: NamedSource::new(path.display().to_string(), text.to_string()),
@@ -140,6 +192,7 @@ impl InvalidRecipe {
             problem,
             label: None,
             help: None,
+            drawable,
         }
     }
 
@@ -268,10 +321,14 @@ impl Diagnostic for InvalidRecipe {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source_code)
+        self.drawable
+            .then_some(&self.source_code as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if !self.drawable {
+            return None;
+        }
         let label = self.label.clone().unwrap_or_else(|| self.problem.label());
         let span = (self.span.start, self.span.len());
         Some(Box::new(std::iter::once(
@@ -307,6 +364,13 @@ pub enum Problem {
     SourceKinds { found: Vec<&'static str> },
     /// `package.name` (normalised) differs from the recipe's folder name.
     NameMismatch { name: String, folder: String },
+    /// A path in the recipe that would leave the folder it is relative to (`folder`: `the
+    /// recipe folder` or `the source tree`): absolute, with `..`, or through a link.
+    Outside {
+        path: String,
+        escape: Escape,
+        folder: &'static str,
+    },
     /// A path in the recipe (relative to the recipe folder) does not exist or is not of the
     /// expected kind (`file` or `folder`).
     MissingPath {
@@ -342,6 +406,7 @@ impl Problem {
             Problem::SourceKinds { found } if found.is_empty() => "no source kind".to_string(),
             Problem::SourceKinds { .. } => "second source kind".to_string(),
             Problem::NameMismatch { folder, .. } => format!("expected `{folder}`"),
+            Problem::Outside { escape, .. } => escape.label().to_string(),
             Problem::MissingPath { reason, .. } => match reason {
                 PathProblem::NotFound => "not found".to_string(),
                 PathProblem::WrongKind => "wrong kind of file".to_string(),
@@ -379,6 +444,15 @@ impl fmt::Display for Problem {
             Problem::NameMismatch { name, folder } => {
                 write!(f, "`{name}` does not match the recipe folder `{folder}`")
             }
+            Problem::Outside {
+                path,
+                escape,
+                folder,
+            } => write!(
+                f,
+                "`{}` {escape}; paths stay inside {folder}",
+                path.escape_debug()
+            ),
             Problem::MissingPath {
                 path,
                 expected,

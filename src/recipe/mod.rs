@@ -182,6 +182,10 @@ pub struct About {
 /// The file that makes a folder a recipe.
 pub const RECIPE_FILE: &str = "recipe.toml";
 
+/// The largest `recipe.toml` kiln reads. The biggest real recipe is a few kilobytes; the
+/// limit is there so that a link to a device or a huge file fails at once.
+pub const MAX_RECIPE_BYTES: u64 = 1024 * 1024;
+
 /// Loads and validates one recipe: `path` is a `recipe.toml` or the folder holding one.
 ///
 /// When the file is named `recipe.toml`, its `package.name` must equal its folder's name.
@@ -189,9 +193,29 @@ pub const RECIPE_FILE: &str = "recipe.toml";
 /// recipe found by [`load_dir`] and [`load_named`] is a `recipe.toml`, so the check holds
 /// for the recipe folder.
 pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
+    load_with(path, SourceLink::Refused)
+}
+
+/// Loads the recipe `kiln build` writes for an out-of-tree folder: as [`load`], except that
+/// `source.path` may be a link leading out of the recipe folder (to the folder named on the
+/// command line; kiln made the link, the user chose its target). The path as written must
+/// still pass the containment rule, and [`SourceSpec::Path`] holds the link's real target.
+pub fn load_out_of_tree(dir: &Path) -> Result<Recipe, RecipeError> {
+    load_with(dir, SourceLink::Followed)
+}
+
+/// Whether `source.path` may lead out of the recipe folder through a link.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SourceLink {
+    Refused,
+    Followed,
+}
+
+fn load_with(path: &Path, source_link: SourceLink) -> Result<Recipe, RecipeError> {
     let file = if path.is_dir() {
         let file = path.join(RECIPE_FILE);
-        if !file.is_file() {
+        // Anything there (even a pipe or a dangling link) is read, and refused by the read.
+        if fs_err::symlink_metadata(&file).is_err() {
             return Err(RecipeError::MissingRecipeFile {
                 dir: path.to_path_buf(),
             });
@@ -200,12 +224,25 @@ pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
     } else {
         path.to_path_buf()
     };
-    let read_error = |source| RecipeError::Read {
+    // The file's lines may be printed in an error, so it must be the folder's own file: a
+    // `recipe.toml` that links to a file elsewhere (`/etc/passwd`) is refused unread.
+    if let Some(name) = file.file_name() {
+        let folder = match file.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        crate::fs::contained_resolved(folder, name, "recipe file").map_err(|source| {
+            RecipeError::Outside {
+                path: file.clone(),
+                source,
+            }
+        })?;
+    }
+    let text = crate::fs::read_bounded_to_string(&file, MAX_RECIPE_BYTES, "the recipe")?;
+    let absolute = std::path::absolute(&file).map_err(|source| RecipeError::Read {
         path: file.clone(),
         source,
-    };
-    let text = fs_err::read_to_string(&file).map_err(read_error)?;
-    let absolute = std::path::absolute(&file).map_err(read_error)?;
+    })?;
     let dir = absolute
         .parent()
         .expect("an absolute path to a file has a parent")
@@ -219,15 +256,21 @@ pub fn load(path: &Path) -> Result<Recipe, RecipeError> {
     } else {
         None
     };
-    parse(&text, &file, absolute, dir, folder.as_deref())
+    let validator = Validator {
+        path: &file,
+        text: &text,
+        dir,
+        source_link,
+    };
+    validator.parse(absolute, folder.as_deref())
 }
 
 /// Loads every recipe in `recipe_dir` (each `*/recipe.toml`), sorted by folder name.
 ///
 /// Folders whose names start with `.` or `_` are skipped: no normalised package name
-/// starts that way, so `_shared/` can hold files several recipes use. Any other folder
-/// without a `recipe.toml` is an error. All errors are collected, so one run of
-/// `kiln recipe check` reports every broken recipe.
+/// starts that way, so `_shared/` can hold maintainers' scripts and notes (a recipe reads
+/// only files in its own folder). Any other folder without a `recipe.toml` is an error. All
+/// errors are collected, so one run of `kiln recipe check` reports every broken recipe.
 pub fn load_dir(recipe_dir: &Path) -> Result<Vec<Recipe>, Vec<RecipeError>> {
     let folders = recipe_folders(recipe_dir).map_err(|error| vec![error])?;
     collect(folders.iter().map(|(_, folder)| load(folder)))
@@ -331,6 +374,7 @@ fn collect(
 /// Parses and validates the text of a recipe. `path` is the file as the caller named it
 /// (for messages); `absolute` and `dir` are its absolute path and folder; `folder`, when
 /// given, is the name `package.name` must normalise to.
+#[cfg(test)]
 fn parse(
     text: &str,
     path: &Path,
@@ -338,14 +382,13 @@ fn parse(
     dir: PathBuf,
     folder: Option<&str>,
 ) -> Result<Recipe, RecipeError> {
-    let (document, syntax_errors) = DeTable::parse_recoverable(text);
-    if let Some(error) = syntax_errors.first() {
-        return Err(InvalidRecipe::from_toml_syntax(path, text, document.get_ref(), error).into());
-    }
-    let raw = RawRecipe::deserialize(toml::de::Deserializer::from(document.clone()))
-        .map_err(|error| InvalidRecipe::from_toml_data(path, text, document.get_ref(), &error))?;
-    let validator = Validator { path, text, dir };
-    validator.recipe(raw, absolute, folder)
+    let validator = Validator {
+        path,
+        text,
+        dir,
+        source_link: SourceLink::Refused,
+    };
+    validator.parse(absolute, folder)
 }
 
 /// The second stage: turns [`RawRecipe`] into a [`Recipe`], checking what serde cannot.
@@ -356,10 +399,28 @@ struct Validator<'a> {
     text: &'a str,
     /// Absolute folder of the recipe; relative paths in it are resolved against this.
     dir: PathBuf,
+    source_link: SourceLink,
 }
 
 /// How a validation error is built: span, field path, problem, then an optional help.
 impl Validator<'_> {
+    /// Parses the text (first stage) and validates it (second stage). `absolute` is the
+    /// file's absolute path; `folder`, when given, is the name `package.name` must normalise
+    /// to.
+    fn parse(&self, absolute: PathBuf, folder: Option<&str>) -> Result<Recipe, RecipeError> {
+        let (path, text) = (self.path, self.text);
+        let (document, syntax_errors) = DeTable::parse_recoverable(text);
+        if let Some(error) = syntax_errors.first() {
+            return Err(
+                InvalidRecipe::from_toml_syntax(path, text, document.get_ref(), error).into(),
+            );
+        }
+        let raw = RawRecipe::deserialize(toml::de::Deserializer::from(document.clone())).map_err(
+            |error| InvalidRecipe::from_toml_data(path, text, document.get_ref(), &error),
+        )?;
+        self.recipe(raw, absolute, folder)
+    }
+
     fn error(&self, span: Range<usize>, field: &str, problem: Problem) -> InvalidRecipe {
         InvalidRecipe::new(self.path, self.text, span, Some(field.to_string()), problem)
     }
@@ -486,12 +547,13 @@ impl Validator<'_> {
             "package.version",
             "the version this recipe builds, e.g. `version = \"1.3.1\"`",
         )?;
-        if !is_token(version.get_ref()) {
+        if !is_pep440(version.get_ref()) {
             return Err(self.invalid(
                 &version,
                 "package.version",
-                "a non-empty version without spaces",
-                "the version this recipe builds, e.g. `version = \"1.3.1\"`",
+                "a PEP 440 version",
+                "the version this recipe builds, e.g. `version = \"1.3.1\"`; \
+                 it names the wheel and the lockfile entry",
             ));
         }
         let top_level = match package.top_level {
@@ -574,7 +636,7 @@ impl Validator<'_> {
 
         let spec = match (kind, source.sha256) {
             (SourceKind::Path(path), None) => SourceSpec::Path {
-                path: self.existing(&path, "source.path", FileKind::Folder)?,
+                path: self.source_folder(&path)?,
             },
             (SourceKind::Path(_), Some(sha256)) => {
                 return Err(self
@@ -671,7 +733,7 @@ impl Validator<'_> {
             .get_ref()
             .split_once("==")
             .map(|(name, version)| (name.trim(), version.trim()))
-            .filter(|(name, version)| is_valid_name(name) && is_pep440_ish(version));
+            .filter(|(name, version)| is_valid_name(name) && is_pep440(version));
         match pinned {
             Some((name, version)) => Ok(SourceSpec::Pypi {
                 name: normalize_name(name),
@@ -700,14 +762,7 @@ impl Validator<'_> {
             "source.debian.package",
             "the Debian source package, e.g. `debian = { package = \"zlib\", version = \"1.3.1\" }`",
         )?;
-        let valid_package = package.get_ref().len() >= 2
-            && package
-                .get_ref()
-                .starts_with(|c: char| c.is_ascii_alphanumeric())
-            && package.get_ref().chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.')
-            });
-        if !valid_package {
+        if !crate::toolchain::platform::is_debian_package_name(package.get_ref()) {
             return Err(self.invalid(
                 &package,
                 "source.debian.package",
@@ -718,7 +773,7 @@ impl Validator<'_> {
         let version_help = "the upstream version, as in `PACKAGE_VERSION.orig.tar.*`: \
                             no epoch (`1:`) and no Debian revision (`-1`)";
         let version = self.required(debian.version, span, "source.debian.version", version_help)?;
-        if !is_token(version.get_ref()) || version.get_ref().contains([':', '/', '_']) {
+        if !is_debian_upstream_version(version.get_ref()) {
             return Err(self.invalid(
                 &version,
                 "source.debian.version",
@@ -759,18 +814,40 @@ impl Validator<'_> {
                 .into());
         };
         let from = self.existing(from, field, FileKind::File)?;
-        if !is_inside(to.get_ref()) {
-            return Err(self.invalid(
-                to,
-                field,
-                "a path inside the source tree",
-                "`to` is relative to the unpacked source and may not use `..`",
-            ));
+        // The source tree does not exist yet: only the path as written can be checked.
+        if let Some(escape) = crate::fs::escape_of(Path::new(to.get_ref())) {
+            return Err(self
+                .error(
+                    to.span(),
+                    field,
+                    Problem::Outside {
+                        path: to.get_ref().clone(),
+                        escape,
+                        folder: "the source tree",
+                    },
+                )
+                .with_help("`to` is relative to the unpacked source and may not use `..`")
+                .into());
         }
         Ok(Extra {
             from,
             to: PathBuf::from(to.get_ref()),
         })
+    }
+
+    /// `source.path`: a folder inside the recipe folder, or for an out-of-tree build
+    /// ([`load_out_of_tree`]) a link kiln made to the folder the user named.
+    fn source_folder(&self, path: &Spanned<String>) -> Result<PathBuf, RecipeError> {
+        if self.source_link == SourceLink::Refused
+            || crate::fs::escape_of(Path::new(path.get_ref())).is_some()
+        {
+            return self.existing(path, "source.path", FileKind::Folder);
+        }
+        let link = self.dir.join(path.get_ref());
+        match fs_err::canonicalize(&link) {
+            Ok(real) if real.is_dir() => Ok(real),
+            _ => self.existing(path, "source.path", FileKind::Folder),
+        }
     }
 
     /// Resolves a path written relative to the recipe folder and checks that it exists.
@@ -785,15 +862,21 @@ impl Validator<'_> {
             Some(parent) if !parent.as_os_str().is_empty() => parent.display().to_string(),
             _ => ".".to_string(),
         };
-        if written.is_empty() || Path::new(written).is_absolute() {
-            return Err(self.invalid(
-                relative,
-                field,
-                "a path relative to the recipe folder",
-                format!("paths are relative to the recipe folder `{shown_dir}`"),
-            ));
-        }
-        let absolute = self.dir.join(written);
+        let absolute =
+            crate::fs::contained_resolved(&self.dir, written, field).map_err(|error| {
+                self.error(
+                    relative.span(),
+                    field,
+                    Problem::Outside {
+                        path: written.clone(),
+                        escape: error.escape,
+                        folder: "the recipe folder",
+                    },
+                )
+                .with_help(format!(
+                    "paths are relative to the recipe folder `{shown_dir}` and stay inside it"
+                ))
+            })?;
         let reason = match fs_err::metadata(&absolute) {
             Ok(metadata) if kind.matches(&metadata) => return Ok(absolute),
             Ok(_) => PathProblem::WrongKind,
@@ -1065,8 +1148,9 @@ fn suggestion(word: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// A PEP 508 project name: ASCII letters, digits, `-_.`, starting and ending with a letter
-/// or digit.
-fn is_valid_name(name: &str) -> bool {
+/// or digit. Such a name, normalised, is one plain file name: recipe folders, work folders and
+/// cache entries are named after it.
+pub fn is_valid_name(name: &str) -> bool {
     let alphanumeric_ends = name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     alphanumeric_ends
@@ -1080,13 +1164,21 @@ fn is_token(text: &str) -> bool {
     !text.is_empty() && !text.contains(char::is_whitespace)
 }
 
-/// Characters a PEP 440 version can hold (`1.0`, `2.0rc1`, `1!2.0+local`); a loose check
-/// that catches `numpy==` and `numpy== 2 3`, not a full parser.
-fn is_pep440_ish(version: &str) -> bool {
+/// A version as PEP 440 defines it (`1.0`, `2.0rc1`, `1!2.0+local`), written without
+/// surrounding spaces. Parsed by `pep440_rs`, the parser uv grew from, so `1.0/../x` or a
+/// NUL byte never reaches a wheel's file name.
+pub fn is_pep440(version: &str) -> bool {
+    is_token(version) && version.parse::<pep440_rs::Version>().is_ok()
+}
+
+/// The upstream part of a Debian version (`1.3.1`, `1.3.dfsg+really1.3.1`): letters,
+/// digits and `.+~-`, starting with a letter or digit; no epoch (`1:`) and nothing a path or
+/// a shell would read specially.
+fn is_debian_upstream_version(version: &str) -> bool {
     version.starts_with(|c: char| c.is_ascii_alphanumeric())
         && version
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '!' | '+' | '-' | '_'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '~' | '-'))
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -1097,15 +1189,6 @@ fn is_identifier(name: &str) -> bool {
 fn is_c_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Relative, non-empty, and without `..`: stays inside whatever it is joined onto.
-fn is_inside(path: &str) -> bool {
-    use std::path::Component;
-    !path.is_empty()
-        && Path::new(path)
-            .components()
-            .all(|component| matches!(component, Component::Normal(_) | Component::CurDir))
 }
 
 /// Normalises the name at the start of a PEP 508 requirement and keeps the rest as written

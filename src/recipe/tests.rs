@@ -6,7 +6,7 @@
 //! read `tests/data/recipes/bad/…:line:column` as they would in a CI log.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
@@ -293,8 +293,8 @@ const BAD_CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "empty-version.toml",
-        r#"3:11: package.version: expected a non-empty version without spaces, found """#,
-        r#"the version this recipe builds, e.g. `version = "1.3.1"`"#,
+        r#"3:11: package.version: expected a PEP 440 version, found """#,
+        r#"the version this recipe builds, e.g. `version = "1.3.1"`; it names the wheel and the lockfile entry"#,
     ),
     (
         "exports-wrong-type.toml",
@@ -303,8 +303,13 @@ const BAD_CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "extra-escapes-source.toml",
-        r#"8:32: source.extras[0]: expected a path inside the source tree, found "../outside.toml""#,
+        "8:32: source.extras[0]: `../outside.toml` goes up with `..`; paths stay inside the source tree",
         "`to` is relative to the unpacked source and may not use `..`",
+    ),
+    (
+        "extra-from-escapes-folder.toml",
+        "8:12: source.extras[0]: `../good/zlib/recipe.toml` goes up with `..`; paths stay inside the recipe folder",
+        "paths are relative to the recipe folder `tests/data/recipes/bad` and stay inside it",
     ),
     (
         "extra-not-a-pair.toml",
@@ -400,6 +405,31 @@ const BAD_CASES: &[(&str, &str, &str)] = &[
         "unvendor-tests-not-bool.toml",
         r#"10:18: build.unvendor-tests: expected a boolean, found string "no""#,
         "write `true` or `false`, without quotes",
+    ),
+    (
+        "patch-absolute.toml",
+        "8:12: source.patches[0]: `/etc/passwd` is absolute; paths stay inside the recipe folder",
+        "paths are relative to the recipe folder `tests/data/recipes/bad` and stay inside it",
+    ),
+    (
+        "patch-escapes-folder.toml",
+        "8:12: source.patches[0]: `../good/zlib/recipe.toml` goes up with `..`; paths stay inside the recipe folder",
+        "paths are relative to the recipe folder `tests/data/recipes/bad` and stay inside it",
+    ),
+    (
+        "path-source-escapes-folder.toml",
+        "6:8: source.path: `../good/hello-path/src` goes up with `..`; paths stay inside the recipe folder",
+        "paths are relative to the recipe folder `tests/data/recipes/bad` and stay inside it",
+    ),
+    (
+        "version-with-nul.toml",
+        r#"3:11: package.version: expected a PEP 440 version, found "1.0\0""#,
+        r#"the version this recipe builds, e.g. `version = "1.3.1"`; it names the wheel and the lockfile entry"#,
+    ),
+    (
+        "version-with-slash.toml",
+        r#"3:11: package.version: expected a PEP 440 version, found "1.0/../x""#,
+        r#"the version this recipe builds, e.g. `version = "1.3.1"`; it names the wheel and the lockfile entry"#,
     ),
     (
         "wrong-value-type.toml",
@@ -526,12 +556,153 @@ fn unreadable_file_names_its_path() {
     let error = load(Path::new("tests/data/recipes/no-such-recipe.toml")).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "cannot read `tests/data/recipes/no-such-recipe.toml`"
+        "cannot read the recipe `tests/data/recipes/no-such-recipe.toml`"
     );
-    let RecipeError::Read { source, .. } = &error else {
+    let RecipeError::Input(crate::fs::InputError {
+        problem: crate::fs::InputProblem::Io(source),
+        ..
+    }) = &error
+    else {
         panic!("read error expected: {error}");
     };
     assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+}
+
+/// Renders an error as `kiln recipe check` prints it, without colour.
+fn rendered(error: &RecipeError) -> String {
+    let mut report = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut report, error)
+        .unwrap();
+    report
+}
+
+/// Issue 25: a `recipe.toml` that links to a file outside its folder is refused unread, so
+/// none of that file's lines reach the error.
+#[test]
+fn a_recipe_linking_outside_its_folder_is_not_read() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    fs_err::write(&secret, "[package]\nname = \"SECRET-LINE\"\n").unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("demo");
+    fs_err::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.join(RECIPE_FILE)).unwrap();
+
+    let error = load(&dir).unwrap_err();
+    let RecipeError::Outside { source, .. } = &error else {
+        panic!("a refusal expected: {error}");
+    };
+    assert!(matches!(
+        source.escape,
+        crate::fs::Escape::ResolvesOutside { .. }
+    ));
+    let report = rendered(&error);
+    assert!(!report.contains("SECRET-LINE"), "{report}");
+    assert!(report.contains("refusing to read the recipe"), "{report}");
+    // A link inside the folder is fine.
+    let inner = temp.path().join("inner");
+    fs_err::create_dir(&inner).unwrap();
+    fs_err::write(inner.join("real.toml"), MINIMAL.replace("demo", "inner")).unwrap();
+    std::os::unix::fs::symlink("real.toml", inner.join(RECIPE_FILE)).unwrap();
+    load(&inner).unwrap();
+}
+
+/// Issue 25: a recipe that is a FIFO or a link to `/dev/zero` is refused without blocking
+/// or reading forever; one over the size limit is refused too.
+#[test]
+fn a_recipe_must_be_a_regular_file_of_bounded_size() {
+    let temp = tempfile::tempdir().unwrap();
+    let fifo = temp.path().join("fifo.toml");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let zero = temp.path().join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let error = load(&fifo).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            RecipeError::Input(crate::fs::InputError {
+                problem: crate::fs::InputProblem::NotRegular { .. },
+                ..
+            })
+        ),
+        "{error}"
+    );
+    // The link leads out of the folder, which is refused first.
+    let error = load(&zero).unwrap_err();
+    assert!(matches!(&error, RecipeError::Outside { .. }), "{error}");
+    let huge = temp.path().join("huge.toml");
+    let file = fs_err::File::create(&huge).unwrap();
+    file.set_len(MAX_RECIPE_BYTES + 1).unwrap();
+    let error = load(&huge).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            RecipeError::Input(crate::fs::InputError {
+                problem: crate::fs::InputProblem::TooLarge { .. },
+                ..
+            })
+        ),
+        "{error}"
+    );
+}
+
+/// `kiln build` reaches a folder outside the project through a `src` link it makes; only
+/// [`load_out_of_tree`] follows it, and the path as written must still stay inside.
+#[test]
+fn only_an_out_of_tree_recipe_follows_its_source_link() {
+    let outside = tempfile::tempdir().unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("demo");
+    fs_err::create_dir(&dir).unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.join("src")).unwrap();
+    let text = "[package]\nname = \"demo\"\nversion = \"1.0\"\n[source]\npath = \"src\"\n";
+    fs_err::write(dir.join(RECIPE_FILE), text).unwrap();
+    let error = load(&dir).unwrap_err();
+    assert_eq!(error.as_invalid().unwrap().field(), Some("source.path"));
+    let recipe = load_out_of_tree(&dir).unwrap();
+    assert_eq!(
+        recipe.source.spec,
+        SourceSpec::Path {
+            path: fs_err::canonicalize(outside.path()).unwrap()
+        }
+    );
+    fs_err::write(
+        dir.join(RECIPE_FILE),
+        text.replace("\"src\"", "\"../demo/src\""),
+    )
+    .unwrap();
+    assert!(load_out_of_tree(&dir).is_err());
+}
+
+/// Issue 25: a patch (or extra, or `path` source) that is a link leading out of the recipe
+/// folder is refused with the field named.
+#[test]
+fn a_patch_linking_outside_the_recipe_folder_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    fs_err::write(outside.path().join("secret"), "x").unwrap();
+    let text = format!("{MINIMAL}patches = [\"patches/a.patch\"]\n");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("demo");
+    fs_err::create_dir_all(dir.join("patches")).unwrap();
+    fs_err::write(dir.join(RECIPE_FILE), &text).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret"), dir.join("patches/a.patch")).unwrap();
+    let error = load(&dir).unwrap_err();
+    let invalid = error.as_invalid().expect("a spanned error");
+    assert_eq!(invalid.field(), Some("source.patches[0]"));
+    assert!(
+        matches!(
+            invalid.problem(),
+            Problem::Outside {
+                escape: crate::fs::Escape::ResolvesOutside { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[test]
@@ -779,5 +950,128 @@ fn repository_recipes_are_valid() {
     if let Err(errors) = load_dir(recipes) {
         let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
         panic!("{}", messages.join("\n"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Printing an error never panics (issue 25: a column past 65,536 crashed miette's printer).
+
+/// Renders `error` as `kiln recipe check` does, at `width` columns, with or without colour
+/// and line wrapping.
+fn render_with(error: &dyn Diagnostic, width: usize, colour: bool, wrap: bool) -> String {
+    let theme = if colour {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let mut report = String::new();
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_wrap_lines(wrap)
+        .render_report(&mut report, error)
+        .expect("rendering into a String cannot fail");
+    report
+}
+
+#[test]
+fn issue_25_an_error_past_column_65536_renders() {
+    let flags = "\"-O2\", ".repeat(14_000);
+    let text = format!("{MINIMAL}\n[build]\ncflags = [{flags}\"a b\"]\n");
+    let (_temp, result) = load_text("demo", &text);
+    let error = result.unwrap_err();
+    let invalid = error.as_invalid().unwrap();
+    assert!(invalid.column() > 65_536, "{error}");
+    let report = render_with(&error, 80, false, true);
+    assert!(report.contains("build.cflags[14000]"), "{report}");
+    assert!(
+        report.contains("help: split it into separate entries"),
+        "{report}"
+    );
+    // The frame would be a line no terminal shows; the location is in the message.
+    assert!(!report.contains("-O2\", \"-O2"), "{report}");
+}
+
+mod rendering {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Pieces that have broken error printers: long runs, tabs, wide, combining and
+    /// zero-width characters, CR, NUL, TOML punctuation.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            8 => "[a-z0-9 =\"'\\[\\].,{}#-]{0,12}",
+            4 => prop::sample::select(vec![
+                "\t", "é", "中文", "👩‍👩‍👧", "e\u{301}", "\u{200b}", "\r", "\n", "\r\n", "\0",
+                "\u{feff}", "\u{202e}", "\"\"\"", "[", "]", "=", "\\",
+            ])
+            .prop_map(str::to_string),
+            1 => (60_000usize..70_000).prop_map(|n| "x".repeat(n)),
+            1 => (900usize..1_100).prop_map(|n| "中".repeat(n)),
+            1 => (900usize..1_100).prop_map(|n| "\t".repeat(n)),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(fragment(), 0..12).prop_map(|parts| parts.concat())
+    }
+
+    /// Renders with the graphical handler (three widths, colour and wrapping on and off) and
+    /// the narratable one miette picks for screen readers and `NO_COLOR`-like terminals.
+    fn check_renders(error: &dyn Diagnostic) {
+        for (width, colour, wrap) in [(80, false, true), (12, true, true), (300, false, false)] {
+            let report = render_with(error, width, colour, wrap);
+            assert!(!report.is_empty());
+        }
+        let mut narrated = String::new();
+        miette::NarratableReportHandler::new()
+            .render_report(&mut narrated, error)
+            .expect("rendering into a String cannot fail");
+        assert!(!narrated.is_empty());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A recipe with odd text in every value: whatever error it gives renders.
+        #[test]
+        fn any_recipe_error_renders(
+            name in text(), version in text(), url in text(), flag in text(), tail in text()
+        ) {
+            let recipe = format!(
+                "[package]\nname = \"{name}\"\nversion = \"{version}\"\n[source]\nurl = \"{url}\"\n\
+                 sha256 = \"{CPYTHON_SHA256}\"\n[build]\ncflags = [\"{flag}\"]\n{tail}"
+            );
+            let path = Path::new("recipes/demo/recipe.toml");
+            let result = parse(
+                &recipe,
+                path,
+                PathBuf::from("/nonexistent/recipes/demo/recipe.toml"),
+                PathBuf::from("/nonexistent/recipes/demo"),
+                Some("demo"),
+            );
+            if let Err(error) = result {
+                check_renders(&error);
+                prop_assert!(error.to_string().starts_with("recipes/demo/recipe.toml:"));
+            }
+        }
+
+        /// Any text, any span (even out of range or inside a character): the error renders.
+        #[test]
+        fn any_span_renders(text in text(), start in 0usize..200_000, len in 0usize..200_000) {
+            let invalid = InvalidRecipe::new(
+                Path::new("recipe.toml"),
+                &text,
+                start..start.saturating_add(len),
+                Some("package.name".to_string()),
+                Problem::InvalidValue {
+                    expected: "a name".to_string(),
+                    found: text.chars().take(50).collect(),
+                },
+            )
+            .with_help("a help");
+            prop_assert!(invalid.span().end <= text.len());
+            check_renders(&invalid);
+        }
     }
 }

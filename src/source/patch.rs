@@ -7,7 +7,7 @@
 //! there is one, else the toolchain root's (the work folder is bind-mounted there).
 
 use std::ffi::OsString;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::{FetchContext, SourceError, tree};
@@ -63,21 +63,17 @@ pub(super) fn apply_patches(
 }
 
 /// Copies each extra (a file or a folder) to its place under `root`, replacing files that
-/// are there. `to` must be a relative path that stays inside the tree.
+/// are there. `to` must be a relative path that stays inside the tree, also through the
+/// links the tree holds (an upstream `docs -> /etc` must not take `docs/x` out of it).
 pub(super) fn copy_extras(extras: &[Extra], root: &Path) -> Result<(), SourceError> {
     for extra in extras {
-        let inside = !extra.to.as_os_str().is_empty()
-            && extra
-                .to
-                .components()
-                .all(|component| matches!(component, Component::Normal(_) | Component::CurDir));
-        if !inside {
-            return Err(SourceError::ExtraOutsideTree {
-                from: extra.from.clone(),
-                to: extra.to.clone(),
-            });
-        }
-        let target = root.join(&extra.to);
+        let target =
+            crate::fs::contained_resolved(root, &extra.to, "source.extras").map_err(|_| {
+                SourceError::ExtraOutsideTree {
+                    from: extra.from.clone(),
+                    to: extra.to.clone(),
+                }
+            })?;
         let metadata = fs_err::metadata(&extra.from).map_err(|source| SourceError::Read {
             path: extra.from.clone(),
             source,

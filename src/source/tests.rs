@@ -431,13 +431,29 @@ fn prepare_copies_path_sources_and_refuses_escaping_extras() {
         from: tree.join("pkg/run.sh"),
         to: "../outside.sh".into(),
     }];
-    let recipe = super::tests::recipe(spec, vec![], escaping, env.dir.path());
+    let recipe = super::tests::recipe(spec.clone(), vec![], escaping, env.dir.path());
     let error = prepare(&recipe, &env.ctx(), &env.path("work")).unwrap_err();
     assert!(
         matches!(error, SourceError::ExtraOutsideTree { .. }),
         "{error}"
     );
     assert!(!env.path("work/outside.sh").exists());
+
+    // Issue 25: a link in the source tree does not take an extra out of it.
+    let outside = env.path("outside");
+    fs_err::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, tree.join("out")).unwrap();
+    let through_link = vec![Extra {
+        from: tree.join("pkg/run.sh"),
+        to: "out/planted.sh".into(),
+    }];
+    let recipe = super::tests::recipe(spec, vec![], through_link, env.dir.path());
+    let error = prepare(&recipe, &env.ctx(), &env.path("work")).unwrap_err();
+    assert!(
+        matches!(error, SourceError::ExtraOutsideTree { .. }),
+        "{error}"
+    );
+    assert!(!outside.join("planted.sh").exists());
 }
 
 #[test]

@@ -47,24 +47,35 @@ pub(super) struct PlatformFile {
     pub rust: Option<RustAbi>,
 }
 
+/// The largest platform file kiln reads; the real one is a few kilobytes.
+pub const MAX_PLATFORM_BYTES: u64 = 256 * 1024;
+
+/// debootstrap's variants (`--variant=`).
+const VARIANTS: [&str; 3] = ["minbase", "buildd", "fakechroot"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
-    #[error("cannot read the platform file `{}`", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Unreadable, not a regular file, or too large.
+    #[error(transparent)]
+    Read(#[from] crate::fs::InputError),
     #[error("invalid platform file `{}`", path.display())]
     Parse {
         path: PathBuf,
         #[source]
         source: toml::de::Error,
     },
-    #[error("invalid platform file `{}`: `{field}` is `{value}`, expected {expected}", path.display())]
-    Field {
+    /// A value that is not what its field names. Every value here reaches a path, a file name
+    /// or a command line: the suite names the root's folder and goes to debootstrap, the
+    /// packages are joined with `,` into `--include=`, the platform name ends every wheel's
+    /// file name.
+    #[error(
+        "invalid platform file `{}`: `{field}` must be {expected}, found {value:?}",
+        path.display()
+    )]
+    Invalid {
         path: PathBuf,
-        field: &'static str,
+        /// `platform.python`, `root.packages[3]`, `expect.nodejs`.
+        field: String,
         value: String,
         expected: &'static str,
     },
@@ -72,20 +83,18 @@ pub enum PlatformError {
 
 /// Reads and checks the file; returns it with its text.
 pub(super) fn read(path: &Path) -> Result<(PlatformFile, String), PlatformError> {
-    let text = fs_err::read_to_string(path).map_err(|source| PlatformError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::fs::read_bounded_to_string(path, MAX_PLATFORM_BYTES, "the platform file")?;
     let file: PlatformFile = toml::from_str(&text).map_err(|source| PlatformError::Parse {
         path: path.to_path_buf(),
         source,
     })?;
-    check(&file.platform, path)?;
+    check(&file, path)?;
     Ok((file, text))
 }
 
-fn check(info: &PlatformInfo, path: &Path) -> Result<(), PlatformError> {
-    let field = |field, value: &str, expected| PlatformError::Field {
+/// Checks every value against what its field names, in file order.
+fn check(file: &PlatformFile, path: &Path) -> Result<(), PlatformError> {
+    let invalid = |field: String, value: &str, expected| PlatformError::Invalid {
         path: path.to_path_buf(),
         field,
         value: value.to_string(),
@@ -98,29 +107,126 @@ fn check(info: &PlatformInfo, path: &Path) -> Result<(), PlatformError> {
                 .iter()
                 .all(|piece| !piece.is_empty() && piece.bytes().all(|b| b.is_ascii_digit()))
     };
-    let is_name_part =
-        |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !is_name_part(&info.name) {
-        return Err(field("platform.name", &info.name, "letters, digits and `_`"));
+    let is_word = |text: &str, extra: &[u8]| {
+        !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || extra.contains(&b))
+    };
+    let info = &file.platform;
+    if !is_word(&info.name, b"_") {
+        return Err(invalid(
+            "platform.name".into(),
+            &info.name,
+            "a PEP 783 platform name (lower-case letters, digits and `_`)",
+        ));
     }
-    if !is_name_part(&info.abi_version) {
-        return Err(field(
-            "platform.abi-version",
+    if !is_word(&info.abi_version, b"_") {
+        return Err(invalid(
+            "platform.abi-version".into(),
             &info.abi_version,
-            "letters, digits and `_`, e.g. `2026_5`",
+            "digits and `_`, e.g. `2026_5`",
         ));
     }
     if !is_version(&info.python, 2) {
-        return Err(field("platform.python", &info.python, "`MAJOR.MINOR`, e.g. `3.15`"));
+        return Err(invalid(
+            "platform.python".into(),
+            &info.python,
+            "`MAJOR.MINOR`, e.g. `3.15`",
+        ));
     }
     if !is_version(&info.emscripten, 3) {
-        return Err(field(
-            "platform.emscripten",
+        return Err(invalid(
+            "platform.emscripten".into(),
             &info.emscripten,
             "`MAJOR.MINOR.PATCH`, e.g. `6.0.5`",
         ));
     }
+    let root = &file.root;
+    if !is_debian_suite(&root.suite) {
+        return Err(invalid(
+            "root.suite".into(),
+            &root.suite,
+            "a Debian suite or codename (lower-case letters, digits, `.`, `+`, `-`)",
+        ));
+    }
+    if let Some(script) = &root.debootstrap_script
+        && !is_debian_suite(script)
+    {
+        return Err(invalid(
+            "root.debootstrap-script".into(),
+            script,
+            "the name of a debootstrap script, e.g. `sid`",
+        ));
+    }
+    if !VARIANTS.contains(&root.variant.as_str()) {
+        return Err(invalid(
+            "root.variant".into(),
+            &root.variant,
+            "a debootstrap variant: `minbase`, `buildd` or `fakechroot`",
+        ));
+    }
+    for (index, package) in root.packages.iter().enumerate() {
+        if !is_debian_package_name(package) {
+            return Err(invalid(
+                format!("root.packages[{index}]"),
+                package,
+                "one Debian package name (lower-case letters, digits, `.`, `+`, `-`)",
+            ));
+        }
+    }
+    for (package, version) in &file.expect {
+        if !is_debian_package_name(package) {
+            return Err(invalid(
+                format!("expect.{package}"),
+                package,
+                "keyed by a Debian package name",
+            ));
+        }
+        if !is_debian_version_prefix(version) {
+            return Err(invalid(
+                format!("expect.{package}"),
+                version,
+                "the start of a Debian version (letters, digits, `.`, `+`, `~`, `:`, `-`)",
+            ));
+        }
+    }
+    if let Some(rust) = &file.rust
+        && !is_word(&rust.target, b"-_.")
+    {
+        return Err(invalid(
+            "rust.target".into(),
+            &rust.target,
+            "a rustc target triple",
+        ));
+    }
     Ok(())
+}
+
+/// A Debian package name (policy 5.6.1): at least two characters, lower-case letters,
+/// digits, `+`, `-` and `.`, starting with a letter or digit. Source and binary packages
+/// follow the same rule.
+pub fn is_debian_package_name(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
+}
+
+/// A suite or codename as the archive names them (`forky`, `testing`, `trixie-backports`):
+/// the package-name alphabet, so it is one path component and one word on a command line.
+pub fn is_debian_suite(suite: &str) -> bool {
+    is_debian_package_name(suite)
+}
+
+/// The start of a Debian version (`6.0.5`, `1:21`, `24.`): the characters of
+/// `[epoch:]upstream[-revision]`, starting with a digit.
+fn is_debian_version_prefix(version: &str) -> bool {
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '~' | ':' | '-'))
 }
 
 /// The platform files of a project's `platforms/` folder, sorted.
@@ -159,13 +265,50 @@ mod tests {
         assert_eq!(file.root.suite, "forky");
     }
 
-    #[test]
-    fn a_malformed_version_is_refused_with_its_field() {
-        let (_, text) = read(&project_platform()).unwrap();
+    fn load_text(text: &str) -> (tempfile::TempDir, Result<(PlatformFile, String), PlatformError>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
-        fs_err::write(&path, text.replace("python = \"3.15\"", "python = \"3.15/..\"")).unwrap();
-        let error = read(&path).unwrap_err().to_string();
-        assert!(error.contains("`platform.python` is `3.15/..`"), "{error}");
+        fs_err::write(&path, text).unwrap();
+        let result = read(&path);
+        (dir, result)
+    }
+
+    /// Issue 25: values that would reach a path or a command line are refused with the file
+    /// and the field.
+    #[test]
+    fn names_are_checked_as_debian_names() {
+        let good = fs_err::read_to_string(project_platform()).unwrap();
+        for (from, to, field) in [
+            ("suite = \"forky\"", "suite = \"../../../../tmp/x\"", "root.suite"),
+            ("suite = \"forky\"", "suite = \"forky/updates\"", "root.suite"),
+            ("debootstrap-script = \"sid\"", "debootstrap-script = \"../sid\"", "root.debootstrap-script"),
+            ("variant = \"minbase\"", "variant = \"minbase --foreign\"", "root.variant"),
+            ("\"patch\",", "\"a,b\",", "root.packages[14]"),
+            ("\"patch\",", "\"--no-check-gpg\",", "root.packages[14]"),
+            ("emscripten = \"6.0.5\"\nclang", "emscripten = \"6; rm\"\nclang", "expect.emscripten"),
+            ("name = \"pyemscripten_2026_5\"", "name = \"../x\"", "platform.name"),
+            ("python = \"3.15\"", "python = \"3.15/..\"", "platform.python"),
+            ("target = \"wasm32-unknown-emscripten\"", "target = \"a b\"", "rust.target"),
+        ] {
+            assert!(good.contains(from), "{from}");
+            let (dir, result) = load_text(&good.replacen(from, to, 1));
+            let error = result.unwrap_err();
+            let PlatformError::Invalid { path, field: actual, .. } = &error else {
+                panic!("{error}");
+            };
+            assert_eq!(path, &dir.path().join("p.toml"));
+            assert_eq!(actual, field, "{error}");
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let error = read(&fifo).unwrap_err();
+        assert!(matches!(&error, PlatformError::Read(_)), "{error}");
     }
 }

@@ -6,6 +6,7 @@
 //! reuses the root and every cached build, exactly as a user's second run would.
 
 mod common;
+mod containment;
 mod cpython_tests;
 mod distribution;
 mod fetch;
