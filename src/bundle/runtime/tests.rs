@@ -1,3 +1,6 @@
+//! Tests of the runtime sources' assembly: every source embedded, the rules refused when broken,
+//! and the assembled loader booted by Node on the mock runtime of the JS unit tests.
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

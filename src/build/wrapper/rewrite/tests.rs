@@ -1,3 +1,6 @@
+//! Tests of [`super::rewrite`]: one rule per test, each on the command lines that made it
+//! necessary, against the ABI of `toolchain/abi.toml` ([`crate::build::wrapper::testing`]).
+
 use super::*;
 use crate::build::wrapper::testing::{args, count, line, run};
 
