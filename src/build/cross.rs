@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::toolchain::Abi;
+use crate::toolchain::Platform;
 
 /// The target sysconfig module name (`_sysconfigdata_{abiflags}_{platform}_{multiarch}`).
 pub const SYSCONFIGDATA_NAME: &str = "_sysconfigdata__emscripten_wasm32-emscripten";
@@ -45,18 +45,20 @@ pub fn host_platform(wheel_platform: &str) -> String {
     }
 }
 
-/// Writes the cross files into `<work>/cross` for the runtime installed at `runtime_prefix`.
+/// Writes the cross files into `<work>/cross` for the runtime of `platform` installed at
+/// `runtime_prefix`.
 pub fn prepare(
     work: &Path,
     runtime_prefix: &Path,
-    abi: &Abi,
+    platform: &Platform,
     python: &Path,
 ) -> std::io::Result<CrossEnv> {
+    let abi = &platform.abi;
     let dir = work.join("cross");
     let sysconfig_dir = dir.join("sysconfig");
     fs_err::create_dir_all(&sysconfig_dir)?;
-    let include = runtime_prefix.join("include/python3.13");
-    let stdlib = runtime_prefix.join("lib/python3.13");
+    let include = runtime_prefix.join(platform.python.include_dir());
+    let stdlib = runtime_prefix.join(platform.python.stdlib_dir());
     let original = fs_err::read_to_string(stdlib.join(format!("{SYSCONFIGDATA_NAME}.py")))?;
     let overrides = [
         ("INCLUDEPY", include.display().to_string()),
@@ -65,7 +67,7 @@ pub fn prepare(
         (
             "LIBPL",
             stdlib
-                .join("config-3.13-wasm32-emscripten")
+                .join(platform.python.config_dir())
                 .display()
                 .to_string(),
         ),
@@ -94,9 +96,11 @@ pub fn prepare(
     let pkg_config_dir = work.join("host/lib/pkgconfig");
     fs_err::write(&meson_cross_file, meson_cross(python, &pkg_config_dir))?;
 
-    let platform = host_platform(&abi.platform);
     let env = vec![
-        ("_PYTHON_HOST_PLATFORM".to_string(), platform),
+        (
+            "_PYTHON_HOST_PLATFORM".to_string(),
+            host_platform(platform.wheel_platform()),
+        ),
         (
             "_PYTHON_SYSCONFIGDATA_NAME".to_string(),
             SYSCONFIGDATA_NAME.to_string(),

@@ -14,6 +14,7 @@
 pub mod abi;
 pub mod mirror;
 pub mod pin;
+pub mod platform;
 pub mod root;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
 pub use abi::{Abi, AbiError, PanicStrategy, RustAbi};
 pub use pin::{Pin, PinError};
+pub use platform::{Platform, PythonVersion, TARGET_PYTHON};
 pub use root::{ToolchainError, install, locate, prune, stale_roots};
 
 /// Where the host's CA bundle is copied inside the root, so tools there trust what the host
