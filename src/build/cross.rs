@@ -5,7 +5,7 @@
 //! ```text
 //! sysconfig/_sysconfigdata__emscripten_wasm32-emscripten.py
 //!     the runtime's own build-time variables, with the values a package build must not use
-//!     as they are overridden: headers point at the runtime build's `include/python3.X`
+//!     as they are overridden: headers point at the runtime build's `include/python3.13`
 //!     (its recorded /usr/local prefix does not exist on the build machine, and meson would
 //!     otherwise fall back to the build Python's x86_64 pyconfig.h, silently), and the
 //!     compilers are the wrapper names (`cc`, `c++`) so every call goes through kiln
@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::toolchain::Abi;
+use crate::toolchain::Platform;
 
 /// The target sysconfig module name (`_sysconfigdata_{abiflags}_{platform}_{multiarch}`).
 pub const SYSCONFIGDATA_NAME: &str = "_sysconfigdata__emscripten_wasm32-emscripten";
@@ -33,19 +33,20 @@ pub struct CrossEnv {
     pub env: Vec<(String, String)>,
 }
 
-/// Writes the cross files into `<work>/cross` for the runtime installed at `runtime_prefix`.
+/// Writes the cross files into `<work>/cross` for the runtime of `platform` installed at
+/// `runtime_prefix`.
 pub fn prepare(
     work: &Path,
     runtime_prefix: &Path,
-    abi: &Abi,
-    build_python: &Path,
+    platform: &Platform,
+    python: &Path,
 ) -> std::io::Result<CrossEnv> {
+    let abi = &platform.abi;
     let dir = work.join("cross");
     let sysconfig_dir = dir.join("sysconfig");
     fs_err::create_dir_all(&sysconfig_dir)?;
-    let python = abi.python_command();
-    let include = runtime_prefix.join("include").join(&python);
-    let stdlib = runtime_prefix.join("lib").join(&python);
+    let include = runtime_prefix.join(platform.python.include_dir());
+    let stdlib = runtime_prefix.join(platform.python.stdlib_dir());
     let original = fs_err::read_to_string(stdlib.join(format!("{SYSCONFIGDATA_NAME}.py")))?;
     let overrides = [
         ("INCLUDEPY", include.display().to_string()),
@@ -54,7 +55,7 @@ pub fn prepare(
         (
             "LIBPL",
             stdlib
-                .join(format!("config-{}-wasm32-emscripten", abi.python))
+                .join(platform.python.config_dir())
                 .display()
                 .to_string(),
         ),
@@ -81,11 +82,13 @@ pub fn prepare(
 
     let meson_cross_file = dir.join("meson-cross.ini");
     let pkg_config_dir = work.join("host/lib/pkgconfig");
-    fs_err::write(&meson_cross_file, meson_cross(build_python, &pkg_config_dir))?;
+    fs_err::write(&meson_cross_file, meson_cross(python, &pkg_config_dir))?;
 
-    let platform = abi.sysconfig_platform();
     let env = vec![
-        ("_PYTHON_HOST_PLATFORM".to_string(), platform),
+        (
+            "_PYTHON_HOST_PLATFORM".to_string(),
+            abi.sysconfig_platform(),
+        ),
         (
             "_PYTHON_SYSCONFIGDATA_NAME".to_string(),
             SYSCONFIGDATA_NAME.to_string(),

@@ -1,14 +1,18 @@
 //! The runtime bundle in `dist/`: what a user serves or runs to get Python.
 //!
 //! ```text
-//! dist/python.mjs          the loader (ES module; Node and browsers), embedded in kiln
-//! dist/console.html        a REPL page for browsers, embedded in kiln
+//! dist/python.mjs          the loader (ES module; Node and browsers), assembled from runtime/
+//! dist/console.html        a REPL page for browsers, runtime/console.html
 //! dist/python.js           emscripten's module factory for the interpreter
 //! dist/python.wasm         the interpreter
 //! dist/python_stdlib.zip   the pure-Python standard library, imported through zipimport
 //! dist/runtime.json        the ABI, versions and platform tag this runtime was built for
 //! ```
 //! Every file is written atomically, so an interrupted run leaves the previous bundle whole.
+//! The loader and the page are the runtime's own sources (`runtime/`), embedded in kiln and
+//! put together by [`runtime::loader`]; the interpreter and the stdlib come from the runtime's build.
+
+pub mod runtime;
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -19,11 +23,7 @@ use zip::CompressionMethod;
 use crate::toolchain::Abi;
 use crate::zipfile::DeterministicZip;
 
-/// The loader, written for kiln (see `src/bundle/python.mjs`).
-pub const LOADER: &str = include_str!("python.mjs");
-
-/// A small REPL page that boots the runtime in a browser (`kiln serve`, then open it).
-pub const CONSOLE: &str = include_str!("console.html");
+pub use runtime::{CONSOLE, loader};
 
 
 /// Folders of the stdlib left out of the zip: test suites, GUI toolkits that cannot work
@@ -100,11 +100,11 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
         })?;
         write(name, &bytes)?;
     }
-    write("python.mjs", LOADER.as_bytes())?;
+    write("python.mjs", runtime::loader_for(options.abi).as_bytes())?;
     write("console.html", CONSOLE.as_bytes())?;
     write(
         "python_stdlib.zip",
-        &stdlib_zip(&prefix.join("lib").join(options.abi.python_command()), options)?,
+        &stdlib_zip(&prefix.join(options.abi.python.stdlib_dir()), options)?,
     )?;
     let info = RuntimeInfo {
         abi: &options.abi.id,

@@ -20,7 +20,7 @@ use kiln::graph::schedule::{self, TaskOutcome};
 use kiln::hash::Sha256;
 use kiln::progress::{Progress, ProgressMode};
 use kiln::recipe::{BuildKind, Recipe};
-use kiln::toolchain::{self, Abi, Pin};
+use kiln::toolchain::{self, Abi, Pin, Platform};
 
 #[derive(Debug, Args)]
 pub struct BuildRecipesArgs {
@@ -83,14 +83,15 @@ pub fn run_with_recipes(
     let selected = graph.select(&args.patterns)?;
     let order = graph.build_order(&selected)?;
     let pin = Pin::load(&settings.toolchain_pin())?;
-    let abi = Abi::load(&settings.platform_file)?;
+    let platform = Platform::new(Abi::load(&settings.platform_file)?);
+    let abi = &platform.abi;
     // Like pyodide-build's cross-build environment, the toolchain provisions itself.
     let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
         .context("cannot install the toolchain root")?;
 
     let parallel = args.jobs.unwrap_or(1).max(1);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let builder = Builder::new(settings, &toolchain, &abi, (cores / parallel).max(1));
+    let builder = Builder::new(settings, &toolchain, &platform, (cores / parallel).max(1));
 
     // Keys depend only on inputs and dependency keys: compute them all up front.
     let mut keys: BTreeMap<String, Sha256> = BTreeMap::new();
@@ -210,7 +211,7 @@ pub fn run_with_recipes(
                     recipe,
                     value.artifact(),
                     &install_dir,
-                    &abi,
+                    abi,
                     settings,
                     args.keep_stdlib_tests,
                 )?,

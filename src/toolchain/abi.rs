@@ -68,7 +68,7 @@ pub struct Abi {
     /// The lockfile's `info.abi_version` and sysconfig's `PYEMSCRIPTEN_PLATFORM_VERSION`.
     pub abi_version: String,
     /// CPython `MAJOR.MINOR`.
-    pub python: String,
+    pub python: super::PythonVersion,
     /// The emscripten version.
     pub emscripten: String,
     pub cflags: Vec<String>,
@@ -93,7 +93,10 @@ impl Abi {
             platform: format!("{}_wasm32", info.name),
             id: info.name,
             abi_version: info.abi_version,
-            python: info.python,
+            python: info
+                .python
+                .parse()
+                .expect("the platform file's reader checked the version"),
             emscripten: info.emscripten,
             cflags: flags.cflags,
             cxxflags: flags.cxxflags,
@@ -107,16 +110,6 @@ impl Abi {
 
     pub fn digest(&self) -> Sha256 {
         Sha256::of_bytes(self.text.as_bytes())
-    }
-
-    /// The interpreter tag, also the ABI tag of version-specific wheels: `cp315`.
-    pub fn python_tag(&self) -> String {
-        format!("cp{}", self.python.replace('.', ""))
-    }
-
-    /// `python3.15`: the build Python's command and the stdlib folder's name.
-    pub fn python_command(&self) -> String {
-        format!("python{}", self.python)
     }
 
     /// `sysconfig.get_platform()` of the runtime: `emscripten-6.0.5-wasm32`.
@@ -142,7 +135,7 @@ mod tests {
     fn the_project_abi_names_the_platform_and_has_a_rust_table() {
         let abi = project_abi();
         assert_eq!(abi.platform, "pyemscripten_2026_5_wasm32");
-        assert_eq!(abi.python_tag(), "cp315");
+        assert_eq!(abi.python.interpreter_tag(), "cp315");
         assert_eq!(abi.sysconfig_platform(), "emscripten-6.0.5-wasm32");
         assert_eq!(abi.lock_platform(), "emscripten_6_0_5");
         let rust = abi.rust.expect("[rust] table");

@@ -26,7 +26,7 @@ use crate::config::{Settings, ToolchainMode};
 use crate::hash::Sha256;
 pub use abi::{Abi, AbiError, PanicStrategy, RustAbi};
 pub use pin::{Pin, PinError};
-pub use platform::{PlatformError, PlatformInfo};
+pub use platform::{Platform, PlatformError, PlatformInfo, PythonVersion};
 pub use root::{ToolchainError, install, locate, prune, stale_roots};
 
 /// Where the host's CA bundle is copied inside the root, so tools there trust what the host

@@ -13,10 +13,12 @@
 //! This module only reads and checks the file; nothing here runs a tool.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::Abi;
 use super::abi::{Flags, RustAbi};
 use super::pin::RootPin;
 
@@ -128,7 +130,7 @@ fn check(file: &PlatformFile, path: &Path) -> Result<(), PlatformError> {
             "digits and `_`, e.g. `2026_5`",
         ));
     }
-    if !is_version(&info.python, 2) {
+    if info.python.parse::<PythonVersion>().is_err() {
         return Err(invalid(
             "platform.python".into(),
             &info.python,
@@ -229,6 +231,92 @@ fn is_debian_version_prefix(version: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '~' | ':' | '-'))
 }
 
+/// What a build is for, as one value: the ABI (flags, tags, Rust target) and the target's
+/// Python version. The builder takes it whole ([`crate::build::Builder::new`]); nothing below
+/// it names a Python version.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub abi: Abi,
+    pub python: PythonVersion,
+}
+
+impl Platform {
+    /// The platform of `abi`, whose `[platform]` table names the Python version.
+    pub fn new(abi: Abi) -> Self {
+        Self {
+            python: abi.python,
+            abi,
+        }
+    }
+
+    /// The wheel platform tag: `pyemscripten_2026_5_wasm32`.
+    pub fn wheel_platform(&self) -> &str {
+        &self.abi.platform
+    }
+}
+
+/// A CPython `major.minor` version, and the names that follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PythonVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl PythonVersion {
+    /// The wheel interpreter tag, also the ABI tag of version-specific wheels: `cp315`.
+    pub fn interpreter_tag(self) -> String {
+        format!("cp{}{}", self.major, self.minor)
+    }
+
+    /// The interpreter's program name: `python3.15` (the root's, of the same version as the
+    /// target's, for builds that need a Python on the build machine).
+    pub fn executable(self) -> String {
+        format!("python{self}")
+    }
+
+    /// The headers folder under a prefix: `include/python3.15`.
+    pub fn include_dir(self) -> String {
+        format!("include/python{self}")
+    }
+
+    /// The standard library folder under a prefix: `lib/python3.15`.
+    pub fn stdlib_dir(self) -> String {
+        format!("lib/python{self}")
+    }
+
+    /// The folder of the build's `Makefile` and static library inside the stdlib (`LIBPL`):
+    /// `config-3.15-wasm32-emscripten`.
+    pub fn config_dir(self) -> String {
+        format!("config-{self}-wasm32-emscripten")
+    }
+}
+
+/// `3.15`
+impl fmt::Display for PythonVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl std::str::FromStr for PythonVersion {
+    type Err = ();
+
+    /// `3.15` (exactly two numbers).
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let (major, minor) = text.split_once('.').ok_or(())?;
+        let number = |part: &str| {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(());
+            }
+            part.parse::<u32>().map_err(|_| ())
+        };
+        Ok(Self {
+            major: number(major)?,
+            minor: number(minor)?,
+        })
+    }
+}
+
 /// The platform files of a project's `platforms/` folder, sorted.
 pub fn platform_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs_err::read_dir(dir) else {
@@ -310,5 +398,29 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
         let error = read(&fifo).unwrap_err();
         assert!(matches!(&error, PlatformError::Read(_)), "{error}");
+    }
+
+    #[test]
+    fn names_follow_from_the_version() {
+        let python: PythonVersion = "3.13".parse().unwrap();
+        assert_eq!(python.to_string(), "3.13");
+        assert_eq!(python.interpreter_tag(), "cp313");
+        assert_eq!(python.executable(), "python3.13");
+        assert_eq!(python.include_dir(), "include/python3.13");
+        assert_eq!(python.stdlib_dir(), "lib/python3.13");
+        assert_eq!(python.config_dir(), "config-3.13-wasm32-emscripten");
+        let next = PythonVersion {
+            major: 3,
+            minor: 15,
+        };
+        assert_eq!(next.interpreter_tag(), "cp315");
+        assert_eq!(next.config_dir(), "config-3.15-wasm32-emscripten");
+    }
+
+    #[test]
+    fn python_versions_parse_strictly() {
+        for bad in ["3", "3.", ".15", "3.15.0", "3.x", "3.15/.."] {
+            assert!(bad.parse::<PythonVersion>().is_err(), "{bad}");
+        }
     }
 }

@@ -6,7 +6,8 @@
 //    `import numpy; print(numpy.arange(6).reshape(2,3).sum())`, clicks Run and expects `15`
 //    (skipped when the dist's pyodide-lock.json has no numpy yet).
 // 2. Test packages made on the spot (a C extension, a shared library package), with the
-//    loader and console page from src/bundle: the same path through the browser without numpy.
+//    loader (the dist's) and the console page from runtime/: the same path through the
+//    browser without numpy.
 //
 // Environment:
 //   KILN_DIST        the distribution folder (default dist/)
@@ -24,8 +25,8 @@ import { chromium } from "playwright-core";
 import { REPO, kilnBinary, makeFixtureDist } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
-const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? "src/bundle/python.mjs");
-const CONSOLE_PAGE = path.join(REPO, "src", "bundle", "console.html");
+const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
+const CONSOLE_PAGE = path.join(REPO, "runtime", "console.html");
 const WORK = path.join(REPO, "target", "browser-tests", "console");
 const SCREENSHOT = path.resolve(REPO, process.env.KILN_SCREENSHOT ?? "target/browser-console.png");
 const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";

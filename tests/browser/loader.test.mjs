@@ -3,8 +3,9 @@
 //
 //   node --test tests/browser/            (or: node tests/browser/loader.test.mjs)
 //
-// Environment: KILN_DIST (the runtime, default dist/), KILN_LOADER (default
-// src/bundle/python.mjs), KILN_BIN (kiln, for its toolchain's emcc; default target/*/kiln).
+// Environment: KILN_DIST (the runtime, default dist/), KILN_LOADER (default: the dist's
+// python.mjs, which kiln assembles from runtime/js/), KILN_BIN (kiln, for its toolchain's emcc;
+// default target/*/kiln).
 
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -14,7 +15,7 @@ import { before, test } from "node:test";
 import { REPO, kilnBinary, makeFixtureDist } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
-const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? "src/bundle/python.mjs");
+const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
 const WORK = path.join(REPO, "target", "browser-tests", "loader");
 const FIXTURE = path.join(WORK, "dist");
 

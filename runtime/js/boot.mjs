@@ -1,0 +1,90 @@
+// Booting the runtime: the bundle's files read, emscripten's module instantiated with the
+// stdlib zip and the environment in place, the standard streams and host folders installed.
+// loadPython (python.mjs) is this with the loader's folder as the default indexURL.
+
+import { IS_NODE, readBundleFile, resolveIndexURL, toURL } from "./host.mjs";
+import { Python } from "./interpreter.mjs";
+import { EXECUTABLE, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR, STDLIB_ZIP } from "./layout.mjs";
+import { mountHostFolders } from "./mounts.mjs";
+import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
+
+/** Loads the runtime; `options` as for loadPython, `moduleURL` the loader's own URL. */
+export async function boot(options, moduleURL) {
+  const indexURL = await resolveIndexURL(options.indexURL, moduleURL);
+  const lockFileURL = options.lockFileURL === undefined
+    ? new URL(LOCKFILE, indexURL).href
+    : await toURL(options.lockFileURL);
+  const nodeFs = IS_NODE ? await import("node:fs") : undefined;
+
+  const sink = (callback, fd, consoleFn) =>
+    callback ? new LineSink(callback)
+      : IS_NODE ? new FdSink(nodeFs, fd)
+        : new LineSink(consoleFn);
+  const stdout = sink(options.stdout, 1, console.log);
+  const stderr = sink(options.stderr, 2, console.error);
+  const stdin = options.stdin ? callbackSource(options.stdin)
+    : IS_NODE ? fdSource(nodeFs, 0) : () => 0;
+
+  const [{ default: createPythonModule }, wasmBinary, stdlibZip] = await Promise.all([
+    import(new URL("python.js", indexURL).href),
+    IS_NODE ? readBundleFile(indexURL, "python.wasm") : undefined,
+    readBundleFile(indexURL, "python_stdlib.zip"),
+  ]);
+
+  const env = {
+    PYTHONHOME: PREFIX,
+    // Our devices report no tty (outside the CLI on a terminal): without this, print()
+    // output would sit in Python's block buffer until exit.
+    PYTHONUNBUFFERED: "1",
+    // The new REPL (3.13 and later) needs terminal control that the runtime lacks.
+    PYTHON_BASIC_REPL: "1",
+    HOME: "/home/web_user",
+    LD_LIBRARY_PATH: LIBRARY_DIR,
+    ...options.env,
+  };
+
+  // The last diagnostic emscripten printed: why a shared library did not load, for instance.
+  let diagnostic = "";
+  const Module = await createPythonModule({
+    wasmBinary,
+    locateFile: (name) => new URL(name, indexURL).href,
+    thisProgram: EXECUTABLE,
+    // emscripten's own diagnostics (e.g. a failed dlopen), not Python's output.
+    print: (line) => stdout.write(new TextEncoder().encode(line + "\n")),
+    printErr: (line) => {
+      diagnostic = line;
+      stderr.write(new TextEncoder().encode(line + "\n"));
+    },
+    // C exit() (os._exit, a fatal error): surface it as a JS exception we can catch, instead
+    // of ending the Node process from inside the runtime.
+    quit: (status, toThrow) => { throw toThrow; },
+    preRun: [
+      (M) => {
+        Object.assign(M.ENV, env);
+        // lib-dynload is where CPython expects extension modules; an empty one spares the
+        // "Could not find platform dependent libraries" warning. site-packages must exist
+        // for site.py to put it on sys.path (packages get installed there).
+        M.FS.mkdirTree(`${STDLIB_DIR}/lib-dynload`);
+        M.FS.mkdirTree(SITE_PACKAGES);
+        M.FS.writeFile(STDLIB_ZIP, stdlibZip);
+      },
+    ],
+  });
+
+  // Which of fds 0-2 are terminals (command line only): emscripten cannot ask the host.
+  const ttys = options._ttys ?? [false, false, false];
+  installStandardStreams(Module, { stdin, stdout, stderr, ttys });
+
+  if (IS_NODE && options.mountHost) {
+    const extra = Array.isArray(options.mountHost) ? options.mountHost : [];
+    await mountHostFolders(Module, [process.cwd(), ...extra]);
+    Module.FS.chdir(process.cwd());
+  }
+
+  const py = new Python(Module, {
+    stdout, stderr, argv: options.argv ?? [""], indexURL, lockFileURL,
+    diagnostic: () => diagnostic || "see the runtime's error output",
+  });
+  if (options.packages?.length) await py.loadPackage(options.packages);
+  return py;
+}

@@ -1,0 +1,244 @@
+// Packages: loading what pyodide-lock.json lists into the runtime. Each file is fetched,
+// checked against the lockfile's sha256, unpacked (wheels into site-packages, shared-library
+// entries into the library folder) and its shared libraries are loaded (dylib.mjs). The
+// loader's object delegates to one PackageLoader per runtime.
+
+import { readURL } from "./host.mjs";
+import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
+import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
+import { loadSharedLibraries } from "./dylib.mjs";
+import { zipMembers } from "./zip.mjs";
+
+export async function sha256Hex(bytes) {
+  // WebCrypto: global in Node 20; in a browser only in a secure context (https, localhost).
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) {
+    throw new Error("kiln: cannot check package integrity: WebCrypto is unavailable here " +
+      "(a page served over plain http from another host than localhost?); serve over https " +
+      "or pass checkIntegrity: false");
+  }
+  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Where a wheel's file goes in the runtime's file system. Wheel root and `*.data/purelib|platlib`
+ * → site-packages, `*.data/scripts` → bin, `*.data/data` → the prefix, `*.data/headers` →
+ * include; the files of a `dynlib` entry (shared libraries) → the library folder, its
+ * `.dist-info` still to site-packages (so importlib.metadata sees it).
+ */
+export function installPath(name, installDir, label) {
+  const parts = name.split("/");
+  if (name.startsWith("/") || parts.includes("..") || name.includes("\\")) {
+    throw new Error(`kiln: ${label} contains an unsafe path: ${name}`);
+  }
+  const data = /^[^/]+\.data\/([^/]+)\/(.+)$/.exec(name);
+  if (data) {
+    const [, scheme, rest] = data;
+    switch (scheme) {
+      case "purelib":
+      case "platlib": return `${SITE_PACKAGES}/${rest}`;
+      case "scripts": return `${PREFIX}/bin/${rest}`;
+      case "data": return `${PREFIX}/${rest}`;
+      case "headers": return `${PREFIX}/include/python${PYTHON_VERSION}/${rest}`;
+    }
+    return null;
+  }
+  if (installDir === "dynlib" && !/^[^/]+\.dist-info\//.test(name)) return `${LIBRARY_DIR}/${name}`;
+  return `${SITE_PACKAGES}/${name}`;
+}
+
+/**
+ * The packages of one runtime: the lockfile (read once) and what has been loaded.
+ *   findImports  (code) => the top-level modules `code` imports, "\n"-separated (Python's parser)
+ *   onInstalled  () => void: called after every loadPackage, to make new files importable
+ */
+export class PackageLoader {
+  constructor(Module, { indexURL, lockFileURL, diagnostic, findImports, onInstalled }) {
+    this._Module = Module;
+    this.FS = Module.FS;
+    this._indexURL = indexURL;
+    this._lockFileURL = lockFileURL;
+    this._diagnostic = diagnostic;
+    this._findImports = findImports;
+    this._onInstalled = onInstalled;
+    this._lockPromise = undefined;
+    // Package name → promise of its installation (kept once it succeeded).
+    this._packages = new Map();
+    /** Packages loaded so far: name → the URL of the file they came from. */
+    this.loadedPackages = {};
+  }
+
+  /**
+   * The lockfile, read once. With `optional`, a missing lockfile gives null (a bundle
+   * without packages) instead of an error.
+   */
+  async lock({ optional = false } = {}) {
+    const url = this._lockFileURL;
+    this._lockPromise ??= (async () => {
+      let bytes;
+      try {
+        bytes = await readURL(url);
+      } catch (error) {
+        if (!error.notFound) throw error;
+        throw Object.assign(new Error(`kiln: no package lockfile at ${url}`), { notFound: true });
+      }
+      let json;
+      try {
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (error) {
+        throw new Error(`kiln: ${url} is not valid JSON: ${error.message}`);
+      }
+      return indexLock(json, url);
+    })();
+    try {
+      return await this._lockPromise;
+    } catch (error) {
+      // A missing lockfile stays missing (no request per snippet run); other failures, such
+      // as a network error, are tried again next time.
+      if (!error.notFound) this._lockPromise = undefined;
+      if (optional && error.notFound) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Loads packages listed in the lockfile, with everything they depend on, skipping those
+   * loaded already: each file is fetched, checked against the lockfile's sha256 and unpacked
+   * (wheels into site-packages, shared-library entries into /usr/local/lib), and its shared
+   * libraries are compiled and linked before anything imports them.
+   *   names            a package name or an array of them (any spelling: "PyYAML", "pyyaml";
+   *                    or a module a package provides: "yaml")
+   *   messageCallback  (text) => void: "Loading a, b" / "Loaded a, b"
+   *   errorCallback    (text) => void: the reason of a failure (which is also thrown)
+   *   checkIntegrity   compare each file's sha256 with the lockfile's (default true)
+   * Resolves to the names of the packages loaded by this call.
+   */
+  async loadPackage(names, { messageCallback, errorCallback, checkIntegrity = true } = {}) {
+    const requested = typeof names === "string" ? [names] : [...names];
+    let fresh = [];
+    try {
+      const lock = await this.lock();
+      const order = resolvePackages(lock, requested);
+      // Packages loaded or being loaded (by an earlier call still under way) are awaited, not
+      // loaded again.
+      fresh = order.filter((name) => !this._packages.has(name));
+      if (fresh.length) messageCallback?.(`Loading ${fresh.join(", ")}`);
+      // Downloads and their integrity checks all start now; installations run in dependency
+      // order, since a package's shared libraries may link against its dependencies'.
+      for (const name of fresh) {
+        const entry = lock.packages.get(name);
+        const download = this._download(name, entry, checkIntegrity);
+        download.catch(() => {}); // reported by the installation that awaits it
+        const dependencies = (entry.depends ?? [])
+          .map((dep) => this._packages.get(normalizeName(dep)))
+          .filter(Boolean); // absent only where a dependency cycle was cut
+        const installed = (async () => {
+          await Promise.all(dependencies);
+          await this._install(name, entry, await download);
+          this.loadedPackages[name] = new URL(entry.file_name, this._indexURL).href;
+        })();
+        // A failed package may be asked for again later.
+        installed.catch(() => this._packages.delete(name));
+        this._packages.set(name, installed);
+      }
+      await Promise.all(order.map((name) => this._packages.get(name)));
+      this._onInstalled();
+    } catch (error) {
+      errorCallback?.(error.message);
+      throw error;
+    }
+    if (fresh.length) messageCallback?.(`Loaded ${fresh.join(", ")}`);
+    return fresh;
+  }
+
+  /** A package's file, checked against the lockfile. */
+  async _download(name, entry, checkIntegrity) {
+    if (!entry.file_name) throw new Error(`kiln: package ${name} has no file_name in the lockfile`);
+    let bytes;
+    try {
+      bytes = await readURL(new URL(entry.file_name, this._indexURL));
+    } catch (error) {
+      const reason = error.message.replace(/^kiln: /, "");
+      throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
+    }
+    if (checkIntegrity) {
+      const expected = String(entry.sha256 ?? "").toLowerCase();
+      if (!expected) throw new Error(`kiln: package ${name} has no sha256 in the lockfile`);
+      const actual = await sha256Hex(bytes);
+      if (actual !== expected) {
+        throw new Error(`kiln: integrity check failed for package ${name} (${entry.file_name}): ` +
+          `the lockfile says sha256 ${expected}, the file has sha256 ${actual}`);
+      }
+    }
+    return bytes;
+  }
+
+  /** Unpacks a package's archive into the file system and loads its shared libraries. */
+  async _install(name, entry, bytes) {
+    const FS = this.FS;
+    const label = `package ${name} (${entry.file_name})`;
+    const members = zipMembers(bytes, label);
+    const files = await Promise.all(members.map(async (member) => ({
+      path: installPath(member.name, entry.install_dir, label),
+      data: await member.read(),
+    })));
+    const folders = new Set();
+    let distInfo;
+    for (const { path, data } of files) {
+      if (path === null) continue;
+      const folder = path.slice(0, path.lastIndexOf("/"));
+      if (!folders.has(folder)) {
+        FS.mkdirTree(folder);
+        folders.add(folder);
+      }
+      FS.writeFile(path, data);
+      if (/\.dist-info\/METADATA$/.test(path)) distInfo = folder;
+    }
+    // Which installer put it there (PEP 376), as pip does.
+    if (distInfo) FS.writeFile(`${distInfo}/INSTALLER`, "kiln\n");
+    // The preload plugin takes names ending in .so; a versioned name (libfoo.so.1, rare in
+    // wheels) is left to dlopen, which compiles it synchronously.
+    await loadSharedLibraries(this._Module, files.filter((f) => f.path?.endsWith(".so")), {
+      global: entry.install_dir === "dynlib" || entry.shared_library === true,
+      label,
+      diagnostic: this._diagnostic,
+    });
+  }
+
+  /**
+   * The lockfile's packages that provide modules `code` imports (per their `imports`). A
+   * snippet that does not mention any of those names is not parsed at all (no interpreter
+   * start); one that does is parsed by Python's own compiler, so strings and comments do not
+   * count. Empty when there is no lockfile.
+   */
+  async packagesForImports(code) {
+    const lock = await this.lock({ optional: true });
+    if (!lock || lock.imports.size === 0) return [];
+    code = String(code);
+    const words = code.match(/[\p{ID_Start}_][\p{ID_Continue}]*/gu) ?? [];
+    if (!words.some((word) => lock.imports.has(word))) return [];
+    const imported = this._findImports(code);
+    const packages = new Set();
+    for (const module of imported ? imported.split("\n") : []) {
+      if (lock.imports.has(module)) packages.add(lock.imports.get(module));
+    }
+    return [...packages];
+  }
+
+  /**
+   * Loads the packages whose modules `code` imports (`import a.b`, `from c import d`, also
+   * inside functions), as far as the lockfile provides them; other imports are left to
+   * Python. Options as for loadPackage. Resolves to the names of the packages loaded.
+   */
+  async loadPackagesFromImports(code, options = {}) {
+    let packages;
+    try {
+      packages = await this.packagesForImports(code);
+    } catch (error) {
+      options.errorCallback?.(error.message);
+      throw error;
+    }
+    return packages.length ? this.loadPackage(packages, options) : [];
+  }
+}

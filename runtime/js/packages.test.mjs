@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { PackageLoader, installPath, sha256Hex } from "./packages.mjs";
+import { mockBundle, mockFactory } from "./testing/emscripten.mjs";
+import { lockEntry, makeZip, sha256 } from "./testing/zip.mjs";
+
+const SP = "/usr/local/lib/python3.15/site-packages";
+
+test("wheel members go where an installer puts them", () => {
+  const at = (name, dir = "site") => installPath(name, dir, "package p");
+  assert.equal(at("p/__init__.py"), `${SP}/p/__init__.py`);
+  assert.equal(at("p-1.0.data/purelib/q.py"), `${SP}/q.py`);
+  assert.equal(at("p-1.0.data/platlib/q.so"), `${SP}/q.so`);
+  assert.equal(at("p-1.0.data/scripts/tool"), "/usr/local/bin/tool");
+  assert.equal(at("p-1.0.data/data/share/x"), "/usr/local/share/x");
+  assert.equal(at("p-1.0.data/headers/p.h"), "/usr/local/include/python3.15/p.h");
+  assert.equal(at("p-1.0.data/other/x"), null);
+  assert.equal(at("libfoo.so", "dynlib"), "/usr/local/lib/libfoo.so");
+  assert.equal(at("foo-1.0.dist-info/METADATA", "dynlib"), `${SP}/foo-1.0.dist-info/METADATA`);
+  for (const name of ["/etc/x", "p/../../x", "p\\x"]) {
+    assert.throws(() => at(name), new RegExp(`kiln: package p contains an unsafe path`));
+  }
+});
+
+test("sha256Hex is WebCrypto's digest in hex", async () => {
+  const bytes = new TextEncoder().encode("abc");
+  assert.equal(await sha256Hex(bytes), sha256(bytes));
+});
+
+/** A package loader over a folder with a lockfile and wheels, on the mock runtime. */
+async function loader(packages, files, options = {}) {
+  const lock = { info: {}, packages };
+  const dir = await mockBundle({ "pyodide-lock.json": JSON.stringify(lock), ...files });
+  const Module = await mockFactory()({});
+  const events = { installed: 0, imports: [] };
+  const indexURL = pathToFileURL(dir).href + "/";
+  const packageLoader = new PackageLoader(Module, {
+    indexURL,
+    lockFileURL: options.lockFileURL ?? new URL("pyodide-lock.json", indexURL).href,
+    diagnostic: () => "diagnostic",
+    findImports: (code) => {
+      events.imports.push(code);
+      return options.imports ?? "";
+    },
+    onInstalled: () => events.installed++,
+  });
+  return { packageLoader, Module, dir, events, indexURL };
+}
+
+const alpha = makeZip({ "alpha/__init__.py": "A = 1\n", "alpha-1.0.dist-info/METADATA": "Name: alpha\n" });
+const beta = makeZip({ "beta/__init__.py": "import alpha\n", "beta-1.0.data/scripts/beta": "#!python\n" });
+
+test("loadPackage installs dependencies first, once, and reports what it loaded", async () => {
+  const { packageLoader, Module, events, indexURL } = await loader({
+    alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha),
+    beta: lockEntry("beta", "beta-1.0-py3-none-any.whl", beta, { depends: ["alpha"] }),
+  }, { "alpha-1.0-py3-none-any.whl": alpha, "beta-1.0-py3-none-any.whl": beta });
+  const messages = [];
+  assert.deepEqual(await packageLoader.loadPackage("Beta", { messageCallback: (m) => messages.push(m) }),
+    ["alpha", "beta"]);
+  assert.deepEqual(messages, ["Loading alpha, beta", "Loaded alpha, beta"]);
+  const { FS } = Module;
+  assert.equal(FS.readFile(`${SP}/alpha/__init__.py`, { encoding: "utf8" }), "A = 1\n");
+  assert.equal(FS.readFile(`${SP}/alpha-1.0.dist-info/INSTALLER`, { encoding: "utf8" }), "kiln\n");
+  assert.equal(FS.readFile("/usr/local/bin/beta", { encoding: "utf8" }), "#!python\n");
+  assert.deepEqual(packageLoader.loadedPackages, {
+    alpha: `${indexURL}alpha-1.0-py3-none-any.whl`,
+    beta: `${indexURL}beta-1.0-py3-none-any.whl`,
+  });
+  assert.equal(events.installed, 1);
+  assert.deepEqual(await packageLoader.loadPackage(["alpha", "beta"]), []);
+  assert.equal(events.installed, 2);
+});
+
+test("a file that does not match the lockfile's sha256 is refused, unless asked not to check", async () => {
+  const entry = lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha);
+  entry.sha256 = "0".repeat(64);
+  const { packageLoader } = await loader({ alpha: entry }, { "alpha-1.0-py3-none-any.whl": alpha });
+  const errors = [];
+  await assert.rejects(packageLoader.loadPackage("alpha", { errorCallback: (e) => errors.push(e) }),
+    /kiln: integrity check failed for package alpha \(alpha-1\.0-py3-none-any\.whl\): the lockfile says sha256 0{64}, the file has sha256 [0-9a-f]{64}/);
+  assert.equal(errors.length, 1);
+  // A failed package may be asked for again.
+  assert.deepEqual(await packageLoader.loadPackage("alpha", { checkIntegrity: false }), ["alpha"]);
+});
+
+test("missing files, lockfiles and lockfile fields are errors naming the package", async () => {
+  const { packageLoader } = await loader({
+    gone: lockEntry("gone", "gone-1.0-py3-none-any.whl", alpha),
+    nameless: { depends: [], imports: [] },
+  }, {});
+  await assert.rejects(packageLoader.loadPackage("gone"), /kiln: cannot fetch package gone: cannot read .*gone-1\.0-py3-none-any\.whl/);
+  await assert.rejects(packageLoader.loadPackage("nameless"), /kiln: package nameless has no file_name in the lockfile/);
+
+  const { packageLoader: bare, dir } = await loader({}, {}, { lockFileURL: "file:///no/such/lock.json" });
+  await assert.rejects(bare.loadPackage("x"), /kiln: no package lockfile at file:\/\/\/no\/such\/lock\.json/);
+  assert.equal(await bare.lock({ optional: true }), null);
+  fs.writeFileSync(path.join(dir, "pyodide-lock.json"), "{");
+  const { packageLoader: broken } = await loader({}, {}, { lockFileURL: pathToFileURL(path.join(dir, "pyodide-lock.json")).href });
+  await assert.rejects(broken.lock(), /is not valid JSON/);
+});
+
+test("imports in code select the packages that provide them", async () => {
+  const { packageLoader, events } = await loader({
+    alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha),
+  }, { "alpha-1.0-py3-none-any.whl": alpha }, { imports: "os\nalpha" });
+  // Code that mentions no provided module is not parsed at all.
+  assert.deepEqual(await packageLoader.loadPackagesFromImports("import os"), []);
+  assert.deepEqual(events.imports, []);
+  assert.deepEqual(await packageLoader.loadPackagesFromImports("import os, alpha"), ["alpha"]);
+  assert.deepEqual(events.imports, ["import os, alpha"]);
+});
