@@ -62,7 +62,10 @@ pub enum ToolchainMode {
 /// Everything deeper modules need to know about the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The project: the folder holding `toolchain/` and `recipes/`.
+    /// The folder kiln was started in: paths given on the command line are relative to it.
+    pub current_dir: PathBuf,
+    /// The project: the folder holding `toolchain/` and `recipes/`. It locates the recipes
+    /// and the toolchain pin, never a path given on the command line.
     pub project_dir: PathBuf,
     pub recipe_dir: PathBuf,
     pub cache_dir: PathBuf,
@@ -138,6 +141,7 @@ impl Settings {
         .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
         .collect();
         Self {
+            current_dir: current_dir.to_path_buf(),
             project_dir,
             recipe_dir,
             cache_dir,
@@ -150,6 +154,26 @@ impl Settings {
                 .and_then(|text| text.parse().ok())
                 .unwrap_or(315_532_800),
         }
+    }
+
+    /// A path from the command line, as every command-line tool reads it: relative to the
+    /// current folder (`cd /tmp/x && kiln lock d` means `/tmp/x/d`).
+    pub fn command_line_path(&self, path: &Path) -> PathBuf {
+        self.current_dir.join(path)
+    }
+
+    /// A folder from the command line, or `default` inside the project when none was given
+    /// (`dist` for `lock`, `verify`, `serve` and `--install-dir`).
+    pub fn command_line_dir(&self, path: Option<&Path>, default: &str) -> PathBuf {
+        match path {
+            Some(path) => self.command_line_path(path),
+            None => self.project_dir.join(default),
+        }
+    }
+
+    /// `toolchain/abi.toml` of the project.
+    pub fn abi_file(&self) -> PathBuf {
+        self.project_dir.join("toolchain/abi.toml")
     }
 
     /// `toolchain/toolchain.toml` of the project.
@@ -218,5 +242,31 @@ mod tests {
         assert_eq!(settings.cache_dir, PathBuf::from("/h/.cache/kiln"));
         assert_eq!(settings.recipe_dir, PathBuf::from("/nowhere/recipes"));
         assert_eq!(settings.toolchain_mode, ToolchainMode::Root);
+    }
+
+    #[test]
+    fn command_line_paths_resolve_against_the_current_folder() {
+        let project = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(project.path().join("toolchain")).unwrap();
+        fs_err::write(project.path().join("toolchain/toolchain.toml"), "").unwrap();
+        let current = project.path().join("sub/folder");
+        let settings = Settings::from_lookup(Overrides::default(), &current, &|_| None);
+        assert_eq!(settings.project_dir, project.path());
+        assert_eq!(
+            settings.command_line_path(Path::new("d")),
+            current.join("d")
+        );
+        assert_eq!(
+            settings.command_line_dir(Some(Path::new("../d")), "dist"),
+            current.join("../d")
+        );
+        assert_eq!(
+            settings.command_line_dir(None, "dist"),
+            project.path().join("dist")
+        );
+        assert_eq!(
+            settings.command_line_path(Path::new("/abs")),
+            PathBuf::from("/abs")
+        );
     }
 }

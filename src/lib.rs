@@ -12,7 +12,7 @@ pub mod config;
 pub mod fs;
 pub mod graph;
 pub mod hash;
-pub mod lock;
+pub mod dist;
 pub mod progress;
 pub mod recipe;
 pub mod run;
