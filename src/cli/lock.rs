@@ -31,11 +31,7 @@ pub fn lock(settings: &Settings, args: DistArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes the lockfile for `dist` with the project's runtime and recipes.
-pub fn write_lock(
-    settings: &Settings,
-    recipes: &[Recipe],
-    dist: &Path,
-) -> anyhow::Result<Locked> {
+pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyhow::Result<Locked> {
     let pin = Pin::load(&settings.toolchain_pin())?;
     let abi = Abi::load(&settings.abi_file())?;
     let runtime = Runtime::of_project(&abi, &pin, recipes)?;

@@ -94,10 +94,7 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, FileProblem> {
 /// True when `name` is one plain file name: not empty, not `.` or `..`, without `/`, `\` or
 /// NUL. Joined onto a folder it names a file directly in that folder and nowhere else.
 pub fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\', '\0'])
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
 }
 
 /// Holds an exclusive lock on a distribution folder while kiln writes into it, so that

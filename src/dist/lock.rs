@@ -203,10 +203,12 @@ pub fn build(dist: &Path, options: &LockOptions) -> Result<Lockfile, LockError> 
         let file_name = format!("{name}-{version}.zip");
         let path = dist.join(&file_name);
         let sha256 = match open_regular(&path, options.limits.file_bytes) {
-            Ok((file, _)) => Sha256::of_reader(file).map_err(|source| LockError::SharedLibrary {
-                path: path.clone(),
-                problem: FileProblem::Io(source),
-            })?,
+            Ok((file, _)) => {
+                Sha256::of_reader(file).map_err(|source| LockError::SharedLibrary {
+                    path: path.clone(),
+                    problem: FileProblem::Io(source),
+                })?
+            }
             Err(FileProblem::NotFound) => continue,
             Err(problem) => return Err(LockError::SharedLibrary { path, problem }),
         };
@@ -244,4 +246,128 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::rawzip::TestWheel;
+    use crate::dist::tests::runtime;
+
+    fn options<'a>(
+        runtime: &'a Runtime,
+        known: &'a BTreeMap<String, PackageInfo>,
+    ) -> LockOptions<'a> {
+        LockOptions {
+            runtime,
+            known,
+            limits: Limits::DEFAULT,
+        }
+    }
+
+    #[test]
+    fn a_wheel_kiln_did_not_build_gets_depends_from_its_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        TestWheel::new("requests", "2.32.3")
+            .requires("charset-normalizer <4,>=2")
+            .requires("idna <4,>=2.5")
+            .requires("urllib3 <3,>=1.21.1")
+            .requires("certifi >=2017.4.17")
+            .requires("PySocks !=1.5.7,>=1.5.6 ; extra == 'socks'")
+            .requires("win-only ; sys_platform == 'win32'")
+            .write_to(dir.path());
+        TestWheel::new("built-by-kiln", "1.0")
+            .requires("ignored-because-the-recipe-says")
+            .write_to(dir.path());
+        let known = BTreeMap::from([(
+            "built-by-kiln".to_string(),
+            PackageInfo {
+                imports: vec!["built_by_kiln".into()],
+                depends: vec!["requests".into()],
+                shared_library_version: None,
+            },
+        )]);
+        let runtime = runtime();
+        let locked = lock(dir.path(), &options(&runtime, &known)).unwrap();
+        let requests = &locked.lockfile.packages["requests"];
+        assert_eq!(
+            requests.depends,
+            ["certifi", "charset-normalizer", "idna", "urllib3"]
+        );
+        assert_eq!(requests.imports, ["requests"]);
+        assert_eq!(requests.version, "2.32.3");
+        assert_eq!(
+            locked.lockfile.packages["built-by-kiln"].depends,
+            ["requests"]
+        );
+        assert_eq!(locked.lockfile.info.platform, "emscripten_3_1_69");
+        assert_eq!(Lockfile::read(&locked.path).unwrap(), locked.lockfile);
+    }
+
+    #[test]
+    fn a_refused_wheel_leaves_the_previous_lockfile_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        TestWheel::new("good", "1.0").write_to(dir.path());
+        let runtime = runtime();
+        let known = BTreeMap::new();
+        let locked = lock(dir.path(), &options(&runtime, &known)).unwrap();
+        let before = fs_err::read(&locked.path).unwrap();
+        TestWheel::new("evil", "1.0")
+            .file("../../../../tmp/x", b"")
+            .write_to(dir.path());
+        fs_err::write(dir.path().join("noise-1.0-py3-none-any.whl"), b"random").unwrap();
+        let error = lock(dir.path(), &options(&runtime, &known)).unwrap_err();
+        let LockError::Refused { refusals, .. } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(refusals.len(), 2, "every refusal at once");
+        assert!(error.to_string().contains("2 wheels"), "{error}");
+        assert_eq!(fs_err::read(&locked.path).unwrap(), before);
+    }
+
+    #[test]
+    fn two_wheels_of_one_package_conflict() {
+        let dir = tempfile::tempdir().unwrap();
+        TestWheel::new("demo", "1.0").write_to(dir.path());
+        TestWheel::new("demo", "2.0").write_to(dir.path());
+        let runtime = runtime();
+        let known = BTreeMap::new();
+        let error = lock(dir.path(), &options(&runtime, &known)).unwrap_err();
+        assert!(matches!(error, LockError::Conflict { ref name, .. } if name == "demo"));
+    }
+
+    #[test]
+    fn stray_temporary_files_of_an_interrupted_run_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(dir.path().join(".tmpXyZ123"), b"half a lockfile").unwrap();
+        let runtime = runtime();
+        let known = BTreeMap::new();
+        let locked = lock(dir.path(), &options(&runtime, &known)).unwrap();
+        assert_eq!(locked.removed_temporaries, 1);
+        assert!(!dir.path().join(".tmpXyZ123").exists());
+    }
+
+    #[test]
+    fn tests_wheels_and_shared_libraries_keep_their_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        TestWheel::new("demo", "1.0").write_to(dir.path());
+        TestWheel::new("demo_tests", "1.0")
+            .file("demo/tests/test_x.py", b"")
+            .write_to(dir.path());
+        fs_err::write(dir.path().join("libdemo-2.0.zip"), b"zip").unwrap();
+        let known = BTreeMap::from([(
+            "libdemo".to_string(),
+            PackageInfo {
+                shared_library_version: Some("2.0".into()),
+                ..PackageInfo::default()
+            },
+        )]);
+        let runtime = runtime();
+        let lockfile = lock(dir.path(), &options(&runtime, &known))
+            .unwrap()
+            .lockfile;
+        assert!(lockfile.packages["demo"].unvendored_tests);
+        assert_eq!(lockfile.packages["demo-tests"].depends, ["demo"]);
+        assert_eq!(lockfile.packages["libdemo"].install_dir, "dynlib");
+    }
 }

@@ -165,8 +165,8 @@ mod tests {
 
     #[test]
     fn a_parse_error_names_the_file_line_and_column() {
-        let error = Lockfile::parse(b"{\n  \"info\": 3\n}", Path::new("d/pyodide-lock.json"))
-            .unwrap_err();
+        let error =
+            Lockfile::parse(b"{\n  \"info\": 3\n}", Path::new("d/pyodide-lock.json")).unwrap_err();
         assert!(error.to_string().contains("d/pyodide-lock.json"), "{error}");
         let cause = std::error::Error::source(&error).unwrap().to_string();
         assert!(cause.contains("line 2 column"), "{cause}");

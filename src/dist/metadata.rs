@@ -31,7 +31,9 @@ pub enum MetadataProblem {
     Missing { field: &'static str },
     #[error("line {line}: not a `Field: value` header")]
     Malformed { line: usize },
-    #[error("line {line}: `Requires-Dist: {requirement}` is not a PEP 508 requirement: {message} (at character {column})")]
+    #[error(
+        "line {line}: `Requires-Dist: {requirement}` is not a PEP 508 requirement: {message} (at character {column})"
+    )]
     Requirement {
         line: usize,
         requirement: String,
@@ -236,10 +238,15 @@ Requires-Dist: wasm-only ; platform_machine == \"wasm32\"\n";
             "{error:?}"
         );
         assert!(error.to_string().starts_with("line 3:"), "{error}");
-        assert_eq!(check_wheel_file("Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"), Ok(()));
+        assert_eq!(
+            check_wheel_file("Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"),
+            Ok(())
+        );
         assert_eq!(
             check_wheel_file("Wheel-Version: 2.0\n"),
-            Err(MetadataProblem::WheelVersion { found: "2.0".into() })
+            Err(MetadataProblem::WheelVersion {
+                found: "2.0".into()
+            })
         );
     }
 }

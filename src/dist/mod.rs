@@ -103,7 +103,9 @@ impl fmt::Display for PythonVersion {
 /// Why a project does not say which runtime its distribution is for.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("the project has no `runtime` recipe, so kiln cannot tell which Python the wheels are for")]
+    #[error(
+        "the project has no `runtime` recipe, so kiln cannot tell which Python the wheels are for"
+    )]
     NoRuntimeRecipe,
     #[error("the runtime recipe `{}` has a version that is not a Python version", recipe.display())]
     PythonVersion {
@@ -174,6 +176,11 @@ impl Runtime {
         })
     }
 }
+
+/// Test wheels built in memory (shared with the end-to-end tests).
+#[cfg(test)]
+#[path = "../../tests/support/rawzip.rs"]
+pub(crate) mod rawzip;
 
 #[cfg(test)]
 pub(crate) mod tests {

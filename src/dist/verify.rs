@@ -21,8 +21,14 @@ use crate::hash::Sha256;
 #[derive(Debug)]
 pub enum Problem {
     /// The entry's `file_name` is not a plain name in the folder; it was not opened.
-    OutsideFolder { package: String, file: String },
-    MissingFile { package: String, file: String },
+    OutsideFolder {
+        package: String,
+        file: String,
+    },
+    MissingFile {
+        package: String,
+        file: String,
+    },
     /// A non-wheel file (a shared library's zip) that is not a readable regular file.
     Unreadable {
         package: String,
@@ -47,8 +53,13 @@ pub enum Problem {
         lock: String,
         wheel: String,
     },
-    DanglingDependency { package: String, dependency: String },
-    NotInLock { file: String },
+    DanglingDependency {
+        package: String,
+        dependency: String,
+    },
+    NotInLock {
+        file: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -64,7 +75,9 @@ impl fmt::Display for Problem {
                 file,
                 problem,
             } => match problem {
-                FileProblem::Io(error) => write!(f, "`{package}`: `{file}`: cannot read it: {error}"),
+                FileProblem::Io(error) => {
+                    write!(f, "`{package}`: `{file}`: cannot read it: {error}")
+                }
                 other => write!(f, "`{package}`: `{file}`: {other}"),
             },
             Problem::HashMismatch {
@@ -210,4 +223,145 @@ pub fn verify(dist: &Path, limits: &Limits) -> Result<Vec<Problem>, LockfileErro
     unlisted.sort();
     problems.extend(unlisted.into_iter().map(|file| Problem::NotInLock { file }));
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::dist::lock::{LockOptions, lock};
+    use crate::dist::rawzip::TestWheel;
+    use crate::dist::tests::runtime;
+
+    fn locked_dist(wheels: &[TestWheel]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for wheel in wheels {
+            wheel.write_to(dir.path());
+        }
+        let runtime = runtime();
+        let known = BTreeMap::new();
+        let options = LockOptions {
+            runtime: &runtime,
+            known: &known,
+            limits: Limits::DEFAULT,
+        };
+        lock(dir.path(), &options).unwrap();
+        dir
+    }
+
+    fn edit_lock(dir: &Path, edit: impl FnOnce(&mut Lockfile)) {
+        let path = dir.join(LOCK_FILE);
+        let mut lockfile = Lockfile::read(&path).unwrap();
+        edit(&mut lockfile);
+        lockfile.write(&path).unwrap();
+    }
+
+    fn problems(dir: &Path) -> Vec<String> {
+        verify(dir, &Limits::DEFAULT)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_fresh_lock_verifies() {
+        let dir = locked_dist(&[
+            TestWheel::new("a", "1.0"),
+            TestWheel::new("b", "1.0").file("b/with,comma.py", b""),
+        ]);
+        assert_eq!(problems(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn lockfile_paths_outside_the_folder_are_problems_and_never_opened() {
+        let dir = locked_dist(&[]);
+        edit_lock(dir.path(), |lockfile| {
+            for (key, file) in [
+                ("up", "../elsewhere/x.whl"),
+                ("passwd", "/etc/passwd"),
+                ("environ", "/proc/self/environ"),
+            ] {
+                let mut entry = lockfile.packages.get("none").cloned().unwrap_or_else(|| {
+                    crate::dist::lockfile::LockEntry {
+                        depends: vec![],
+                        file_name: String::new(),
+                        imports: vec![],
+                        install_dir: "site".into(),
+                        name: key.into(),
+                        package_type: "package".into(),
+                        sha256: String::new(),
+                        unvendored_tests: false,
+                        version: "1".into(),
+                    }
+                });
+                entry.file_name = file.into();
+                lockfile.packages.insert(key.into(), entry);
+            }
+        });
+        let found = problems(dir.path());
+        assert_eq!(found.len(), 3, "{found:#?}");
+        for problem in &found {
+            assert!(
+                problem.contains("is not a file name in the distribution folder"),
+                "{problem}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_broken_wheel_is_reported_and_the_run_goes_on() {
+        let dir = locked_dist(&[
+            TestWheel::new("a", "1.0"),
+            TestWheel::new("b", "1.0"),
+            TestWheel::new("c", "1.0"),
+        ]);
+        let a = dir.path().join(TestWheel::new("a", "1.0").file_name());
+        let mut bytes = fs_err::read(&a).unwrap();
+        // Corrupt the deflated payload of the first member: a bad checksum, not a bad zip.
+        bytes[30 + "a/__init__.py".len() + 2] ^= 0xff;
+        fs_err::write(&a, &bytes).unwrap();
+        let b = dir.path().join(TestWheel::new("b", "1.0").file_name());
+        fs_err::remove_file(&b).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &b).unwrap();
+        let found = problems(dir.path());
+        assert!(
+            found.iter().any(
+                |p| p.starts_with("`a`: `a-1.0-py3-none-any.whl`: cannot inflate")
+                    || p.starts_with("`a`: `a-1.0-py3-none-any.whl`: member")
+            ),
+            "{found:#?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|p| p.contains("`b`") && p.contains("symbolic link")),
+            "{found:#?}"
+        );
+        assert!(!found.iter().any(|p| p.contains("`c`")), "{found:#?}");
+    }
+
+    #[test]
+    fn tampered_missing_dangling_and_unlisted() {
+        let dir = locked_dist(&[TestWheel::new("a", "1.0"), TestWheel::new("b", "1.0")]);
+        let a = dir.path().join(TestWheel::new("a", "1.0").file_name());
+        fs_err::remove_file(&a).unwrap();
+        edit_lock(dir.path(), |lockfile| {
+            lockfile.packages.get_mut("b").unwrap().depends = vec!["ghost".into()];
+            lockfile.packages.get_mut("b").unwrap().sha256 = "0".repeat(64);
+        });
+        TestWheel::new("extra", "1.0").write_to(dir.path());
+        let found = problems(dir.path()).join("\n");
+        assert!(
+            found.contains("`a`: `a-1.0-py3-none-any.whl` is missing"),
+            "{found}"
+        );
+        assert!(found.contains("`b` depends on `ghost`"), "{found}");
+        assert!(found.contains("does not match the lock"), "{found}");
+        assert!(
+            found.contains("`extra-1.0-py3-none-any.whl` is in the folder but not in the lock"),
+            "{found}"
+        );
+    }
 }

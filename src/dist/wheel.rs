@@ -113,9 +113,13 @@ pub enum Refusal {
     NotZip(String),
     #[error("it has {count} members, over the limit of {limit}")]
     TooManyMembers { count: usize, limit: usize },
-    #[error("its members inflate to {total} bytes, over the limit of {limit} (refused before inflating)")]
+    #[error(
+        "its members inflate to {total} bytes, over the limit of {limit} (refused before inflating)"
+    )]
     TooLargeInflated { total: u128, limit: u64 },
-    #[error("its members inflate to {ratio} times its compressed size, over the limit of {limit} (refused before inflating)")]
+    #[error(
+        "its members inflate to {ratio} times its compressed size, over the limit of {limit} (refused before inflating)"
+    )]
     Ratio { ratio: u128, limit: u64 },
     #[error("member `{member}` {why}")]
     UnsafePath { member: String, why: &'static str },
@@ -149,7 +153,9 @@ pub enum Refusal {
     VersionMismatch { metadata: String, file_name: String },
     #[error("`RECORD` line {line}: {problem}")]
     Record { line: u64, problem: String },
-    #[error("member `{member}` does not match its `RECORD` line {line}\n    expected: {expected}\n    actual:   {actual}")]
+    #[error(
+        "member `{member}` does not match its `RECORD` line {line}\n    expected: {expected}\n    actual:   {actual}"
+    )]
     RecordMismatch {
         member: String,
         line: u64,
@@ -192,11 +198,12 @@ fn read_inner(path: &Path, runtime: &Runtime, limits: &Limits) -> Result<Wheel, 
         .file_name()
         .and_then(|name| name.to_str())
         .ok_or_else(|| Refusal::Filename("the file name is not UTF-8".into()))?;
-    let filename: WheelFilename = file_name
-        .parse()
-        .map_err(|error: crate::wheel::ParseWheelFilenameError| {
-            Refusal::Filename(error.problem.to_string())
-        })?;
+    let filename: WheelFilename =
+        file_name
+            .parse()
+            .map_err(|error: crate::wheel::ParseWheelFilenameError| {
+                Refusal::Filename(error.problem.to_string())
+            })?;
     check_tags(&filename, runtime)?;
 
     let (mut file, _) = open_regular(path, limits.file_bytes).map_err(Refusal::File)?;
@@ -443,8 +450,7 @@ pub fn unsafe_path(name: &str) -> Option<&'static str> {
             _ => {}
         }
         let bytes = part.as_bytes();
-        if position == 0 && bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic()
-        {
+        if position == 0 && bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
             return Some("starts with a drive letter");
         }
     }
@@ -596,7 +602,9 @@ fn parse_record(text: &str) -> Result<HashMap<String, RecordRow>, Refusal> {
             )));
         }
         if !size.is_empty() && !size.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(problem(format!("the size of `{path}` is not a number: `{size}`")));
+            return Err(problem(format!(
+                "the size of `{path}` is not a number: `{size}`"
+            )));
         }
         let row = RecordRow {
             line,
@@ -633,9 +641,10 @@ fn top_level(members: &[Member]) -> Vec<String> {
         let name = match path.split_once('/') {
             Some((folder, _)) => Some(folder),
             None if member.is_dir => None,
-            None => path
-                .strip_suffix(".py")
-                .or_else(|| path.ends_with(".so").then(|| path.split('.').next().unwrap_or(""))),
+            None => path.strip_suffix(".py").or_else(|| {
+                path.ends_with(".so")
+                    .then(|| path.split('.').next().unwrap_or(""))
+            }),
         };
         if let Some(name) = name.filter(|name| is_identifier(name) && *name != "__pycache__") {
             names.insert(name.to_string());
