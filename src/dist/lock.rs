@@ -97,6 +97,11 @@ pub enum LockError {
     },
     #[error("cannot read the shared library `{}`: {}", path.display(), problem)]
     SharedLibrary { path: PathBuf, problem: FileProblem },
+    #[error(
+        "cannot tell the dependencies of `{}`: the project has no `runtime` recipe, so its Python version is unknown",
+        wheel.display()
+    )]
+    UnknownPython { wheel: PathBuf },
     #[error(transparent)]
     Lockfile(#[from] LockfileError),
 }
@@ -176,10 +181,17 @@ pub fn build(dist: &Path, options: &LockOptions) -> Result<Lockfile, LockError> 
                 },
                 info.depends.clone(),
             ),
-            (false, None) => (
-                wheel.top_level.clone(),
-                wheel.metadata.depends(&environment),
-            ),
+            (false, None) if wheel.metadata.requires_dist.is_empty() => {
+                (wheel.top_level.clone(), Vec::new())
+            }
+            (false, None) => {
+                let Some(environment) = &environment else {
+                    return Err(LockError::UnknownPython {
+                        wheel: wheel.path.clone(),
+                    });
+                };
+                (wheel.top_level.clone(), wheel.metadata.depends(environment))
+            }
         };
         packages.insert(
             name.clone(),
@@ -323,6 +335,24 @@ mod tests {
         assert_eq!(refusals.len(), 2, "every refusal at once");
         assert!(error.to_string().contains("2 wheels"), "{error}");
         assert_eq!(fs_err::read(&locked.path).unwrap(), before);
+    }
+
+    #[test]
+    fn without_a_runtime_recipe_only_markers_need_the_python_version() {
+        let dir = tempfile::tempdir().unwrap();
+        TestWheel::new("plain", "1.0").write_to(dir.path());
+        let runtime = Runtime {
+            python: None,
+            ..runtime()
+        };
+        let known = BTreeMap::new();
+        let locked = lock(dir.path(), &options(&runtime, &known)).unwrap();
+        assert_eq!(locked.lockfile.info.python, "");
+        TestWheel::new("needy", "1.0")
+            .requires("six")
+            .write_to(dir.path());
+        let error = lock(dir.path(), &options(&runtime, &known)).unwrap_err();
+        assert!(matches!(error, LockError::UnknownPython { .. }), "{error}");
     }
 
     #[test]

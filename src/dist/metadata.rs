@@ -144,10 +144,11 @@ pub fn check_wheel_file(text: &str) -> Result<(), MetadataProblem> {
 }
 
 /// The marker environment of a kiln runtime, as the runtime's own `sys`, `platform` and
-/// `os` modules report it (Pyodide's values).
-pub fn environment(runtime: &Runtime) -> MarkerEnvironment {
-    let python_full_version = runtime.python.to_string();
-    let python_version = format!("{}.{}", runtime.python.major, runtime.python.minor);
+/// `os` modules report it (Pyodide's values); `None` when its Python version is unknown.
+pub fn environment(runtime: &Runtime) -> Option<MarkerEnvironment> {
+    let python = runtime.python?;
+    let python_full_version = python.to_string();
+    let python_version = format!("{}.{}", python.major, python.minor);
     let builder = MarkerEnvironmentBuilder {
         implementation_name: "cpython",
         implementation_version: &python_full_version,
@@ -161,8 +162,10 @@ pub fn environment(runtime: &Runtime) -> MarkerEnvironment {
         python_version: &python_version,
         sys_platform: "emscripten",
     };
-    MarkerEnvironment::try_from(builder)
-        .expect("a PythonVersion always formats as a valid PEP 440 version")
+    Some(
+        MarkerEnvironment::try_from(builder)
+            .expect("a PythonVersion always formats as a valid PEP 440 version"),
+    )
 }
 
 #[cfg(test)]
@@ -189,7 +192,7 @@ Requires-Dist: not-a-header-this-is-the-description\n";
         assert_eq!(metadata.name, "requests");
         assert_eq!(metadata.version, "2.32.3");
         assert_eq!(metadata.requires_dist.len(), 6);
-        let environment = environment(&super::super::tests::runtime());
+        let environment = environment(&super::super::tests::runtime()).unwrap();
         assert_eq!(
             metadata.depends(&environment),
             ["certifi", "charset-normalizer", "idna", "urllib3"]
@@ -209,7 +212,7 @@ Requires-Dist: Typing_Extensions>=4 ; python_version < \"3.14\"\n\
 Requires-Dist: demo-pkg[extra]\n\
 Requires-Dist: wasm-only ; platform_machine == \"wasm32\"\n";
         let metadata = Metadata::parse(text).unwrap();
-        let environment = environment(&super::super::tests::runtime());
+        let environment = environment(&super::super::tests::runtime()).unwrap();
         assert_eq!(
             metadata.depends(&environment),
             [

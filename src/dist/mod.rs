@@ -44,7 +44,9 @@ pub struct Runtime {
     /// Wheel platform tags the runtime loads besides `any`, e.g. `emscripten_3_1_69_wasm32`.
     /// Given by the caller (today `abi.toml`'s `platform`), never assumed here.
     pub platforms: Vec<String>,
-    pub python: PythonVersion,
+    /// `None` for a project without a runtime recipe (a folder of libraries only): then no
+    /// Python tag is checked, and a wheel that needs its markers evaluated cannot be locked.
+    pub python: Option<PythonVersion>,
     /// The emscripten version (`platform_release` in markers).
     pub emscripten: String,
 }
@@ -127,7 +129,9 @@ impl Runtime {
                 .strip_suffix(&format!("_{ARCH}"))
                 .unwrap_or(platform)
                 .to_string(),
-            python: self.python.to_string(),
+            python: self
+                .python
+                .map_or_else(String::new, |python| python.to_string()),
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }
@@ -139,16 +143,20 @@ impl Runtime {
         pin: &crate::toolchain::Pin,
         recipes: &[crate::recipe::Recipe],
     ) -> Result<Self, RuntimeError> {
-        let runtime_recipe = recipes
+        let python = recipes
             .iter()
             .find(|recipe| recipe.build.kind == crate::recipe::BuildKind::Runtime)
-            .ok_or(RuntimeError::NoRuntimeRecipe)?;
-        let python = runtime_recipe.package.version.parse().map_err(|source| {
-            RuntimeError::PythonVersion {
-                recipe: runtime_recipe.path.clone(),
-                source,
-            }
-        })?;
+            .map(|recipe| {
+                recipe
+                    .package
+                    .version
+                    .parse()
+                    .map_err(|source| RuntimeError::PythonVersion {
+                        recipe: recipe.path.clone(),
+                        source,
+                    })
+            })
+            .transpose()?;
         Ok(Self {
             abi_id: abi.id.clone(),
             platforms: vec![abi.platform.clone()],
@@ -160,10 +168,13 @@ impl Runtime {
     /// The runtime a lockfile was written for: how `verify` knows which tags to accept
     /// without the project that built it.
     pub fn from_lock_info(info: &LockInfo, path: PathBuf) -> Result<Self, LockfileError> {
-        let python = info
-            .python
-            .parse()
-            .map_err(|source| LockfileError::Info { path, source })?;
+        let python = match info.python.as_str() {
+            "" => None,
+            text => Some(
+                text.parse()
+                    .map_err(|source| LockfileError::Info { path, source })?,
+            ),
+        };
         Ok(Self {
             abi_id: info.abi_version.clone(),
             platforms: vec![format!("{}_{}", info.platform, info.arch)],
@@ -191,7 +202,7 @@ pub(crate) mod tests {
         Runtime {
             abi_id: "test-abi".into(),
             platforms: vec!["emscripten_3_1_69_wasm32".into()],
-            python: "3.13.5".parse().unwrap(),
+            python: Some("3.13.5".parse().unwrap()),
             emscripten: "3.1.69".into(),
         }
     }

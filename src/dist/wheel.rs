@@ -468,7 +468,10 @@ fn check_tags(filename: &WheelFilename, runtime: &Runtime) -> Result<(), Refusal
             accepted: runtime.platforms.clone(),
         });
     }
-    let (major, minor) = (runtime.python.major, runtime.python.minor);
+    let Some(python) = runtime.python else {
+        return Ok(());
+    };
+    let (major, minor) = (python.major, python.minor);
     let own = format!("cp{major}{minor}");
     let python_ok = |python: &str, abi: &str, platform: &str| -> bool {
         let version_at_most = |prefix: &str| {

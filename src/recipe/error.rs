@@ -307,6 +307,13 @@ pub enum Problem {
     SourceKinds { found: Vec<&'static str> },
     /// `package.name` (normalised) differs from the recipe's folder name.
     NameMismatch { name: String, folder: String },
+    /// A host or run requirement names no recipe.
+    UnknownRequirement { name: String },
+    /// Requirements that lead back to this recipe; `chain` starts and ends with it.
+    Cycle { chain: Vec<String> },
+    /// A `host` requirement that a build cannot compile or link against: the runtime (every
+    /// package builds against it already) or a Python package named by a non-package recipe.
+    HostNotBuildable { name: String, kind: &'static str },
     /// A path in the recipe (relative to the recipe folder) does not exist or is not of the
     /// expected kind (`file` or `folder`).
     MissingPath {
@@ -342,6 +349,11 @@ impl Problem {
             Problem::SourceKinds { found } if found.is_empty() => "no source kind".to_string(),
             Problem::SourceKinds { .. } => "second source kind".to_string(),
             Problem::NameMismatch { folder, .. } => format!("expected `{folder}`"),
+            Problem::UnknownRequirement { .. } => "no such recipe".to_string(),
+            Problem::Cycle { .. } => "leads back to this recipe".to_string(),
+            Problem::HostNotBuildable { .. } => {
+                "not a library or a package with headers".to_string()
+            }
             Problem::MissingPath { reason, .. } => match reason {
                 PathProblem::NotFound => "not found".to_string(),
                 PathProblem::WrongKind => "wrong kind of file".to_string(),
@@ -379,6 +391,14 @@ impl fmt::Display for Problem {
             Problem::NameMismatch { name, folder } => {
                 write!(f, "`{name}` does not match the recipe folder `{folder}`")
             }
+            Problem::UnknownRequirement { name } => write!(f, "no recipe named `{name}`"),
+            Problem::Cycle { chain } => {
+                write!(f, "dependency cycle: {}", chain.join(" → "))
+            }
+            Problem::HostNotBuildable { name, kind } => write!(
+                f,
+                "`{name}` is a {kind} recipe, not a library or a package with headers"
+            ),
             Problem::MissingPath {
                 path,
                 expected,
@@ -406,7 +426,7 @@ pub(super) fn backticked_list(items: &[impl AsRef<str>], conjunction: &str) -> S
 }
 
 /// Candidates within a small edit distance of `word`, closest first: for "did you mean".
-pub(super) fn close_matches<'a>(
+pub(crate) fn close_matches<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {

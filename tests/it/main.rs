@@ -7,6 +7,7 @@
 
 mod common;
 mod cpython_tests;
+mod dist;
 mod distribution;
 mod fetch;
 mod graph_builds;
