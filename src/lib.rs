@@ -14,6 +14,8 @@ pub mod fs;
 pub mod graph;
 pub mod hash;
 pub mod progress;
+#[cfg(test)]
+mod proptests;
 pub mod recipe;
 pub mod run;
 pub mod serve;
