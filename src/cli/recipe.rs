@@ -9,9 +9,11 @@ use kiln::recipe::{self, Recipe, RecipeError, SourceSpec};
 
 #[derive(Debug, Subcommand)]
 pub enum RecipeCommand {
-    /// Parse and validate recipes (all of them by default), then their requirements as a graph
-    /// (unknown names, cycles, host requirements that are not libraries); report every error with
-    /// its place
+    /// Parse and validate recipes and the graph of their requirements (all recipes by default)
+    ///
+    /// Every error is reported with its file, line and column: invalid fields, requirements that
+    /// name no recipe (with the closest names), cycles (with their path), and host requirements
+    /// that are not libraries.
     Check {
         /// Recipe names (default: every recipe in the recipe folder)
         names: Vec<String>,
