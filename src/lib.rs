@@ -1,8 +1,8 @@
 //! kiln: builds CPython and Python packages for WebAssembly (wasm32-emscripten) from recipes.
 //!
-//! Data flows one way: [`recipe`] → [`source`] → build → wheel → lock → bundle. The
-//! [`toolchain`] module provides the pinned Debian root every build runs in; [`config`],
-//! [`fs`] and [`hash`] serve all stages. Only `cli` (in the binary) knows how the stages are
+//! Data flows one way: [`recipe`] → [`source`] → build → wheel → [`dist`] (assemble, lock,
+//! verify). The [`toolchain`] module provides the pinned Debian root every build runs in;
+//! [`config`], [`fs`] and [`hash`] serve all stages. Only `cli` (in the binary) knows how the stages are
 //! driven from the command line.
 
 pub mod build;

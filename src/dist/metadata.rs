@@ -90,6 +90,14 @@ impl Metadata {
         let version = first("Version")?;
         let mut requires_dist = Vec::new();
         for (line, _, value) in fields.iter().filter(|(_, key, _)| key == "requires-dist") {
+            if let Some((message, column)) = invalid_names(value) {
+                return Err(MetadataProblem::Requirement {
+                    line: *line,
+                    requirement: value.clone(),
+                    message,
+                    column,
+                });
+            }
             let requirement =
                 Requirement::from_str(value).map_err(|error| MetadataProblem::Requirement {
                     line: *line,
@@ -121,6 +129,51 @@ impl Metadata {
             .collect();
         names.into_iter().collect()
     }
+}
+
+/// A PEP 508 name: ASCII letters and digits, with `.`, `-`, `_` inside.
+fn is_pep508_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// Checks the name and extras at the start of a requirement before `pep508_rs` sees them:
+/// its parser (0.9.2) panics on a name or extra that ends in `-`, `.` or `_` followed by
+/// another character (`a-'`), which a hostile `METADATA` could hold. Returns the message and
+/// the 1-based column.
+fn invalid_names(requirement: &str) -> Option<(String, usize)> {
+    let start = requirement.len() - requirement.trim_start().len();
+    let rest = &requirement[start..];
+    let name_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    let column = |byte: usize| requirement[..byte].chars().count() + 1;
+    if !name.is_empty() && !is_pep508_name(name) {
+        return Some((format!("`{name}` is not a package name"), column(start)));
+    }
+    let after = &rest[name_len..];
+    let extras_start = start + name_len + (after.len() - after.trim_start().len());
+    let Some(extras) = requirement[extras_start..].strip_prefix('[') else {
+        return None;
+    };
+    let extras = &extras[..extras.find(']').unwrap_or(extras.len())];
+    let mut offset = extras_start + 1;
+    for extra in extras.split(',') {
+        let trimmed = extra.trim();
+        if !trimmed.is_empty() && !is_pep508_name(trimmed) {
+            let leading = extra.len() - extra.trim_start().len();
+            return Some((
+                format!("`{trimmed}` is not an extra name"),
+                column(offset + leading),
+            ));
+        }
+        offset += extra.len() + 1;
+    }
+    None
 }
 
 /// Checks `WHEEL`: a `Wheel-Version` whose major version is 1.
@@ -241,6 +294,15 @@ Requires-Dist: wasm-only ; platform_machine == \"wasm32\"\n";
             "{error:?}"
         );
         assert!(error.to_string().starts_with("line 3:"), "{error}");
+        // Inputs that make pep508_rs 0.9.2 panic are refused before it sees them.
+        for (text, column) in [("a-'", 1), ("a[b-]", 3), ("ok [x, y_ ; z", 8), ("a.(", 1)] {
+            let error = Metadata::parse(&format!("Name: x\nVersion: 1\nRequires-Dist: {text}\n"))
+                .unwrap_err();
+            assert!(
+                matches!(error, MetadataProblem::Requirement { line: 3, column: c, .. } if c == column),
+                "{text}: {error:?}"
+            );
+        }
         assert_eq!(
             check_wheel_file("Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"),
             Ok(())
