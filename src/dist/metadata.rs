@@ -157,9 +157,7 @@ fn invalid_names(requirement: &str) -> Option<(String, usize)> {
     }
     let after = &rest[name_len..];
     let extras_start = start + name_len + (after.len() - after.trim_start().len());
-    let Some(extras) = requirement[extras_start..].strip_prefix('[') else {
-        return None;
-    };
+    let extras = requirement[extras_start..].strip_prefix('[')?;
     let extras = &extras[..extras.find(']').unwrap_or(extras.len())];
     let mut offset = extras_start + 1;
     for extra in extras.split(',') {
