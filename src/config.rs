@@ -66,7 +66,10 @@ pub enum ToolchainMode {
 /// Everything deeper modules need to know about the environment.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The project: the folder holding `toolchain/` and `recipes/`.
+    /// The folder kiln was started in: paths given on the command line are relative to it.
+    pub current_dir: PathBuf,
+    /// The project: the folder holding `platforms/` and `recipes/`. It locates the recipes
+    /// and the toolchain pin, never a path given on the command line.
     pub project_dir: PathBuf,
     pub recipe_dir: PathBuf,
     /// The platform file (`platforms/<name>.toml`): the root's pin, the flags, the tags.
@@ -116,7 +119,8 @@ impl Settings {
             Some(name) if name.ends_with(".toml") => current_dir.join(name),
             Some(name) => project_dir.join("platforms").join(format!("{name}.toml")),
             None => {
-                let files = crate::toolchain::platform::platform_files(&project_dir.join("platforms"));
+                let files =
+                    crate::toolchain::platform::platform_files(&project_dir.join("platforms"));
                 // Several files and no choice: the first, so errors name a real file; `kiln
                 // config list` shows which.
                 files
@@ -157,6 +161,7 @@ impl Settings {
         .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
         .collect();
         Self {
+            current_dir: current_dir.to_path_buf(),
             project_dir,
             recipe_dir,
             platform_file,
@@ -170,6 +175,26 @@ impl Settings {
                 .and_then(|text| text.parse().ok())
                 .unwrap_or(315_532_800),
         }
+    }
+
+    /// A path from the command line, as every command-line tool reads it: relative to the
+    /// current folder (`cd /tmp/x && kiln lock d` means `/tmp/x/d`).
+    pub fn command_line_path(&self, path: &Path) -> PathBuf {
+        self.current_dir.join(path)
+    }
+
+    /// A folder from the command line, or `default` inside the project when none was given
+    /// (`dist` for `lock`, `verify`, `serve` and `--install-dir`).
+    pub fn command_line_dir(&self, path: Option<&Path>, default: &str) -> PathBuf {
+        match path {
+            Some(path) => self.command_line_path(path),
+            None => self.project_dir.join(default),
+        }
+    }
+
+    /// The platform file, which holds the ABI.
+    pub fn abi_file(&self) -> PathBuf {
+        self.platform_file.clone()
     }
 
     /// The platform file, which holds the toolchain root's pin.
@@ -238,5 +263,30 @@ mod tests {
         assert_eq!(settings.cache_dir, PathBuf::from("/h/.cache/kiln"));
         assert_eq!(settings.recipe_dir, PathBuf::from("/nowhere/recipes"));
         assert_eq!(settings.toolchain_mode, ToolchainMode::Root);
+    }
+
+    #[test]
+    fn command_line_paths_resolve_against_the_current_folder() {
+        let project = tempfile::tempdir().unwrap();
+        fs_err::create_dir_all(project.path().join("platforms")).unwrap();
+        let current = project.path().join("sub/folder");
+        let settings = Settings::from_lookup(Overrides::default(), &current, &|_| None);
+        assert_eq!(settings.project_dir, project.path());
+        assert_eq!(
+            settings.command_line_path(Path::new("d")),
+            current.join("d")
+        );
+        assert_eq!(
+            settings.command_line_dir(Some(Path::new("../d")), "dist"),
+            current.join("../d")
+        );
+        assert_eq!(
+            settings.command_line_dir(None, "dist"),
+            project.path().join("dist")
+        );
+        assert_eq!(
+            settings.command_line_path(Path::new("/abs")),
+            PathBuf::from("/abs")
+        );
     }
 }

@@ -372,7 +372,9 @@ mod tests {
         let flags = get("RUSTFLAGS");
         let platform_flags = abi.rust.as_ref().unwrap().rustflags.join(" ");
         assert!(
-            flags.starts_with(&format!("--sysroot=/cache/rust-std/k/prefix {platform_flags}")),
+            flags.starts_with(&format!(
+                "--sysroot=/cache/rust-std/k/prefix {platform_flags}"
+            )),
             "{flags}"
         );
         assert!(flags.contains("--remap-path-prefix=/cache/cargo-v0/registry/src=/cargo"));

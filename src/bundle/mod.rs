@@ -25,7 +25,6 @@ use crate::zipfile::DeterministicZip;
 
 pub use runtime::{CONSOLE, loader};
 
-
 /// Folders of the stdlib left out of the zip: test suites, GUI toolkits that cannot work
 /// in wasm, installers, `help()`'s topic texts (0.7 MB for an interactive-help feature), and
 /// build leftovers. `test` is kept when asked, to run CPython's own suite.

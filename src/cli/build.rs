@@ -93,7 +93,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
         BuildRecipesArgs {
             patterns: vec![name],
             install: true,
-            install_dir: current.join(&args.outdir),
+            install_dir: Some(current.join(&args.outdir)),
             jobs: None,
             force_rebuild: false,
             keep_stdlib_tests: false,

@@ -12,14 +12,14 @@ use clap::Args;
 use serde::Serialize;
 
 use kiln::build::{BuildError, Builder, Outcome};
-use kiln::bundle::{self, BundleOptions};
 use kiln::cache::Artifact;
 use kiln::config::Settings;
+use kiln::dist::{self, AssembleOptions, Contents};
 use kiln::graph::Graph;
 use kiln::graph::schedule::{self, TaskOutcome};
 use kiln::hash::Sha256;
 use kiln::progress::{Progress, ProgressMode};
-use kiln::recipe::{BuildKind, Recipe};
+use kiln::recipe::Recipe;
 use kiln::toolchain::{self, Abi, Pin, Platform};
 
 #[derive(Debug, Args)]
@@ -30,9 +30,10 @@ pub struct BuildRecipesArgs {
     /// Copy the results into the install folder (the runtime bundle, wheels, lockfile)
     #[arg(long)]
     pub install: bool,
-    /// Where `--install` puts the distribution
-    #[arg(long, default_value = "dist", value_name = "DIR")]
-    pub install_dir: PathBuf,
+    /// Where `--install` puts the distribution, relative to the current folder (default: `dist`
+    /// in the project)
+    #[arg(long, value_name = "DIR")]
+    pub install_dir: Option<PathBuf>,
     /// How many recipes build at once (default: 1; each build gets cores / N jobs for make)
     #[arg(short = 'j', long = "n-jobs", value_name = "N")]
     pub jobs: Option<usize>,
@@ -200,42 +201,46 @@ pub fn run_with_recipes(
     }
 
     if args.install && ok {
-        let install_dir = settings.project_dir.join(&args.install_dir);
-        let mut wheels = 0;
-        for recipe in &order {
-            let TaskOutcome::Done { value, .. } = &outcomes[&recipe.package.name] else {
-                continue;
-            };
-            match recipe.build.kind {
-                BuildKind::Runtime if !wheels_only => install_runtime(
-                    recipe,
-                    value.artifact(),
-                    &install_dir,
-                    abi,
-                    settings,
-                    args.keep_stdlib_tests,
-                )?,
-                BuildKind::SharedLibrary if !wheels_only => install_shared_library(
-                    recipe,
-                    value.artifact(),
-                    &install_dir,
-                    settings.source_date_epoch,
-                )?,
-                BuildKind::Package
-                    if !wheels_only || selected.contains(recipe.package.name.as_str()) =>
-                {
-                    wheels += install_wheels(value.artifact(), &install_dir)?
-                }
-                _ => {}
-            }
+        let install_dir = settings.command_line_dir(args.install_dir.as_deref(), "dist");
+        let built: Vec<(&Recipe, &Artifact)> = order
+            .iter()
+            .filter_map(|recipe| match &outcomes[&recipe.package.name] {
+                TaskOutcome::Done { value, .. } => Some((*recipe, value.artifact())),
+                _ => None,
+            })
+            .collect();
+        let options = AssembleOptions {
+            abi,
+            emscripten_version: &abi.emscripten,
+            source_date_epoch: settings.source_date_epoch,
+            keep_stdlib_tests: args.keep_stdlib_tests,
+            contents: if wheels_only {
+                Contents::WheelsOf(&selected)
+            } else {
+                Contents::Everything
+            },
+        };
+        let installed = dist::assemble(&install_dir, &built, &options)?;
+        if installed.runtime {
+            eprintln!(
+                "kiln: runtime bundle written to `{}`",
+                install_dir.display()
+            );
         }
         if wheels_only {
-            eprintln!("kiln: {wheels} wheel(s) in `{}`", install_dir.display());
-        } else {
-            let entries = super::lock::write_lock(settings, &recipes, &install_dir)?;
             eprintln!(
-                "kiln: installed {wheels} wheel(s); `{}` lists {entries} package(s)",
-                install_dir.join(kiln::lock::LOCK_FILE).display()
+                "kiln: {} wheel(s) in `{}`",
+                installed.wheels,
+                install_dir.display()
+            );
+        } else {
+            let locked = super::lock::write_lock(settings, &recipes, &install_dir)
+                .map_err(super::lock::report_refusals)?;
+            eprintln!(
+                "kiln: installed {} wheel(s); `{}` lists {} package(s)",
+                installed.wheels,
+                locked.path.display(),
+                locked.lockfile.packages.len()
             );
         }
     }
@@ -297,90 +302,4 @@ fn previous_build_seconds(builder: &Builder) -> BTreeMap<String, f64> {
         .into_iter()
         .map(|artifact| (artifact.info.name, artifact.info.build_seconds))
         .collect()
-}
-
-/// Writes a shared library recipe's `lib/*.so` as `<name>-<version>.zip` (flat), the `dynlib`
-/// entry the loader unpacks into its library folder and loads globally before its dependents.
-fn install_shared_library(
-    recipe: &Recipe,
-    artifact: &Artifact,
-    install_dir: &Path,
-    epoch: u64,
-) -> anyhow::Result<()> {
-    let mut zip = kiln::zipfile::DeterministicZip::new();
-    for entry in fs_err::read_dir(artifact.prefix().join("lib"))? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.ends_with(".so") && path.is_file() {
-            zip.add(name, fs_err::read(&path)?, false);
-        }
-    }
-    anyhow::ensure!(
-        !zip.is_empty(),
-        "shared library `{}` installed no `lib/*.so`",
-        recipe.package.name
-    );
-    let bytes = zip
-        .write(
-            std::io::Cursor::new(Vec::new()),
-            epoch,
-            zip::CompressionMethod::Deflated,
-        )?
-        .into_inner();
-    let target = install_dir.join(format!(
-        "{}-{}.zip",
-        recipe.package.name, recipe.package.version
-    ));
-    kiln::fs::write_atomic(&target, &bytes)
-        .with_context(|| format!("cannot write `{}`", target.display()))?;
-    Ok(())
-}
-
-/// Copies a package's wheels into the install folder (each atomically); returns how many.
-fn install_wheels(artifact: &Artifact, install_dir: &Path) -> anyhow::Result<usize> {
-    let wheels = artifact.prefix().join("wheels");
-    let mut count = 0;
-    for entry in fs_err::read_dir(&wheels)? {
-        let path = entry?.path();
-        let Some(file_name) = path.file_name() else {
-            continue;
-        };
-        let bytes = fs_err::read(&path)?;
-        let target = install_dir.join(file_name);
-        kiln::fs::write_atomic(&target, &bytes)
-            .with_context(|| format!("cannot write `{}`", target.display()))?;
-        count += 1;
-    }
-    Ok(count)
-}
-
-fn install_runtime(
-    recipe: &Recipe,
-    artifact: &Artifact,
-    install_dir: &Path,
-    abi: &Abi,
-    settings: &Settings,
-    keep_tests: bool,
-) -> anyhow::Result<()> {
-    let options = BundleOptions {
-        abi,
-        python_version: &recipe.package.version,
-        emscripten_version: &abi.emscripten,
-        source_date_epoch: settings.source_date_epoch,
-        keep_tests,
-    };
-    bundle::assemble(&artifact.prefix(), install_dir, &options).with_context(|| {
-        format!(
-            "cannot install the runtime into `{}`",
-            install_dir.display()
-        )
-    })?;
-    eprintln!(
-        "kiln: runtime bundle written to `{}`",
-        install_dir.display()
-    );
-    Ok(())
 }

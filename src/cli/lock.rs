@@ -1,79 +1,76 @@
-//! `kiln lock [DIST]` and `kiln verify [DIST]`.
+//! `kiln lock [DIST]` and `kiln verify [DIST]`: parse, call [`kiln::dist`], print.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 
 use kiln::config::Settings;
-use kiln::lock::{self, LockInfo, PackageInfo};
-use kiln::recipe::{BuildKind, Recipe};
+use kiln::dist::{self, Limits, LockError, LockOptions, Locked, PackageInfo, Runtime};
+use kiln::recipe::Recipe;
 use kiln::toolchain::Abi;
 
 #[derive(Debug, Args)]
 pub struct DistArgs {
-    /// The distribution folder
-    #[arg(default_value = "dist", value_name = "DIST")]
-    pub dist: PathBuf,
+    /// The distribution folder, relative to the current folder (default: `dist` in the project)
+    #[arg(value_name = "DIST")]
+    pub dist: Option<PathBuf>,
 }
 
-/// `kiln lock`: rewrites `pyodide-lock.json` from the wheels in the folder.
+/// `kiln lock`: rewrites `pyodide-lock.json` from the wheels in the folder, or refuses.
 pub fn lock(settings: &Settings, args: DistArgs) -> anyhow::Result<ExitCode> {
+    let dist = settings.command_line_dir(args.dist.as_deref(), "dist");
     let recipes = super::recipe::load_all(settings)?;
-    let dist = settings.project_dir.join(&args.dist);
-    let count = write_lock(settings, &recipes, &dist)?;
-    eprintln!(
-        "kiln: wrote `{}` ({count} packages)",
-        dist.join(lock::LOCK_FILE).display()
-    );
-    Ok(ExitCode::SUCCESS)
+    match write_lock(settings, &recipes, &dist) {
+        Ok(locked) => {
+            report_locked(&locked);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => Err(report_refusals(error)),
+    }
 }
 
-/// Writes the lockfile for `dist`; returns the number of entries.
-pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyhow::Result<usize> {
-    let abi = Abi::load(&settings.platform_file)?;
-    let python = recipes
-        .iter()
-        .find(|recipe| recipe.build.kind == BuildKind::Runtime)
-        .map_or_else(String::new, |recipe| recipe.package.version.clone());
-    let info = LockInfo {
-        abi_version: abi.abi_version.clone(),
-        arch: "wasm32".into(),
-        platform: abi.lock_platform(),
-        python,
-        version: env!("CARGO_PKG_VERSION").into(),
+/// Writes the lockfile for `dist` with the project's runtime and recipes.
+pub fn write_lock(settings: &Settings, recipes: &[Recipe], dist: &Path) -> anyhow::Result<Locked> {
+    let abi = Abi::load(&settings.abi_file())?;
+    let runtime = Runtime::of_project(&abi, recipes)?;
+    let known = PackageInfo::from_recipes(recipes);
+    let options = LockOptions {
+        runtime: &runtime,
+        known: &known,
+        limits: Limits::DEFAULT,
     };
-    let known: BTreeMap<String, PackageInfo> = recipes
-        .iter()
-        .filter(|recipe| {
-            matches!(
-                recipe.build.kind,
-                BuildKind::Package | BuildKind::SharedLibrary
-            )
-        })
-        .map(|recipe| {
-            let info = PackageInfo {
-                imports: recipe.package.top_level.clone(),
-                depends: recipe.requirements.run.clone(),
-                shared_library_version: (recipe.build.kind == BuildKind::SharedLibrary)
-                    .then(|| recipe.package.version.clone()),
-            };
-            (recipe.package.name.clone(), info)
-        })
-        .collect();
-    let lockfile = lock::from_dist(dist, info, &known)?;
-    lockfile
-        .write(&dist.join(lock::LOCK_FILE))
-        .context("cannot write the lockfile")?;
-    Ok(lockfile.packages.len())
+    Ok(dist::lock(dist, &options)?)
+}
+
+pub fn report_locked(locked: &Locked) {
+    if locked.removed_temporaries > 0 {
+        eprintln!(
+            "kiln: removed {} temporary file(s) an interrupted run left",
+            locked.removed_temporaries
+        );
+    }
+    eprintln!(
+        "kiln: wrote `{}` ({} packages)",
+        locked.path.display(),
+        locked.lockfile.packages.len()
+    );
+}
+
+/// Prints each refused wheel on its own line before the error itself is rendered.
+pub fn report_refusals(error: anyhow::Error) -> anyhow::Error {
+    if let Some(LockError::Refused { refusals, .. }) = error.downcast_ref::<LockError>() {
+        for refusal in refusals {
+            eprintln!("refused: {refusal}");
+        }
+    }
+    error
 }
 
 /// `kiln verify`: exits 1 with a report when the folder and its lock disagree.
 pub fn verify(settings: &Settings, args: DistArgs) -> anyhow::Result<ExitCode> {
-    let dist = settings.project_dir.join(&args.dist);
-    let problems = lock::verify(&dist)?;
+    let dist = settings.command_line_dir(args.dist.as_deref(), "dist");
+    let problems = dist::verify(&dist, &Limits::DEFAULT)?;
     if problems.is_empty() {
         println!("ok: `{}` matches its lockfile", dist.display());
         return Ok(ExitCode::SUCCESS);

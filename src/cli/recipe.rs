@@ -9,7 +9,11 @@ use kiln::recipe::{self, Recipe, RecipeError, SourceSpec};
 
 #[derive(Debug, Subcommand)]
 pub enum RecipeCommand {
-    /// Parse and validate recipes (all of them by default); report every error with its place
+    /// Parse and validate recipes and the graph of their requirements (all recipes by default)
+    ///
+    /// Every error is reported with its file, line and column: invalid fields, requirements that
+    /// name no recipe (with the closest names), cycles (with their path), and host requirements
+    /// that are not libraries.
     Check {
         /// Recipe names (default: every recipe in the recipe folder)
         names: Vec<String>,
@@ -25,6 +29,18 @@ pub fn run(settings: &Settings, command: RecipeCommand) -> anyhow::Result<ExitCo
     };
     match loaded {
         Ok(recipes) => {
+            let known = match recipe::recipe_names(&settings.recipe_dir) {
+                Ok(names) => names.into_iter().collect(),
+                Err(error) => {
+                    report(vec![error]);
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let graph_errors = kiln::graph::check::check(&recipes, &known);
+            if !graph_errors.is_empty() {
+                report(graph_errors);
+                return Ok(ExitCode::from(1));
+            }
             for recipe in &recipes {
                 println!(
                     "ok  {:<16} {:<12} {}",

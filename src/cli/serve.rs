@@ -10,16 +10,16 @@ use kiln::config::Settings;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The folder to serve
-    #[arg(default_value = "dist", value_name = "DIST")]
-    pub dist: PathBuf,
+    /// The folder to serve, relative to the current folder (default: `dist` in the project)
+    #[arg(value_name = "DIST")]
+    pub dist: Option<PathBuf>,
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
 }
 
 pub fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let root = settings.project_dir.join(&args.dist);
+    let root = settings.command_line_dir(args.dist.as_deref(), "dist");
     let listener = kiln::serve::bind(args.port)
         .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
     let address = listener.local_addr()?;

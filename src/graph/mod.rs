@@ -6,6 +6,7 @@
 //! requirements (a package cannot be built or loaded without them). Unknown names and cycles
 //! are errors that name the chain.
 
+pub mod check;
 pub mod schedule;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -223,6 +224,7 @@ pub(crate) mod tests {
             },
             test: Default::default(),
             about: Default::default(),
+            places: Default::default(),
         }
     }
 

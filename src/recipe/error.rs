@@ -371,6 +371,13 @@ pub enum Problem {
         escape: Escape,
         folder: &'static str,
     },
+    /// A host or run requirement names no recipe.
+    UnknownRequirement { name: String },
+    /// Requirements that lead back to this recipe; `chain` starts and ends with it.
+    Cycle { chain: Vec<String> },
+    /// A `host` requirement that a build cannot compile or link against: the runtime (every
+    /// package builds against it already) or a Python package named by a non-package recipe.
+    HostNotBuildable { name: String, kind: &'static str },
     /// A path in the recipe (relative to the recipe folder) does not exist or is not of the
     /// expected kind (`file` or `folder`).
     MissingPath {
@@ -407,6 +414,11 @@ impl Problem {
             Problem::SourceKinds { .. } => "second source kind".to_string(),
             Problem::NameMismatch { folder, .. } => format!("expected `{folder}`"),
             Problem::Outside { escape, .. } => escape.label().to_string(),
+            Problem::UnknownRequirement { .. } => "no such recipe".to_string(),
+            Problem::Cycle { .. } => "leads back to this recipe".to_string(),
+            Problem::HostNotBuildable { .. } => {
+                "not a library or a package with headers".to_string()
+            }
             Problem::MissingPath { reason, .. } => match reason {
                 PathProblem::NotFound => "not found".to_string(),
                 PathProblem::WrongKind => "wrong kind of file".to_string(),
@@ -453,6 +465,14 @@ impl fmt::Display for Problem {
                 "`{}` {escape}; paths stay inside {folder}",
                 path.escape_debug()
             ),
+            Problem::UnknownRequirement { name } => write!(f, "no recipe named `{name}`"),
+            Problem::Cycle { chain } => {
+                write!(f, "dependency cycle: {}", chain.join(" → "))
+            }
+            Problem::HostNotBuildable { name, kind } => write!(
+                f,
+                "`{name}` is a {kind} recipe, not a library or a package with headers"
+            ),
             Problem::MissingPath {
                 path,
                 expected,
@@ -480,7 +500,7 @@ pub(super) fn backticked_list(items: &[impl AsRef<str>], conjunction: &str) -> S
 }
 
 /// Candidates within a small edit distance of `word`, closest first: for "did you mean".
-pub(super) fn close_matches<'a>(
+pub(crate) fn close_matches<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {

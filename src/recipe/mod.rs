@@ -25,9 +25,10 @@ use toml::Spanned;
 use toml::de::DeTable;
 
 use crate::hash::Sha256;
-use error::{backticked_list, close_matches};
+use error::backticked_list;
 use raw::{RawBuild, RawExports, RawPackage, RawRecipe, RawRequirements, RawSource, RawTest};
 
+pub(crate) use error::close_matches;
 pub use error::{InvalidRecipe, PathProblem, Problem, RecipeError};
 
 /// A validated recipe.
@@ -43,6 +44,76 @@ pub struct Recipe {
     pub requirements: Requirements,
     pub test: Test,
     pub about: About,
+    /// Where requirements sit in the file, for errors found after validation.
+    pub places: Places,
+}
+
+/// The recipe file's text and the spans of its requirement names, so that a mistake only the
+/// whole graph shows (an unknown name, a cycle) is still reported at `file:line:column`.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    text: std::sync::Arc<str>,
+    /// The recipe file as the caller named it.
+    path: PathBuf,
+    host: Vec<Range<usize>>,
+    run: Vec<Range<usize>>,
+}
+
+/// `requirements.host` or `requirements.run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RequirementField {
+    Host,
+    Run,
+}
+
+impl RequirementField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequirementField::Host => "requirements.host",
+            RequirementField::Run => "requirements.run",
+        }
+    }
+}
+
+impl Recipe {
+    /// The names in `requirements.host` or `requirements.run`.
+    pub fn requirement_names(&self, field: RequirementField) -> &[String] {
+        match field {
+            RequirementField::Host => &self.requirements.host,
+            RequirementField::Run => &self.requirements.run,
+        }
+    }
+
+    /// An error at the `index`th name of `field`, with its place in the file.
+    pub fn requirement_error(
+        &self,
+        field: RequirementField,
+        index: usize,
+        problem: Problem,
+        help: Option<String>,
+    ) -> RecipeError {
+        let spans = match field {
+            RequirementField::Host => &self.places.host,
+            RequirementField::Run => &self.places.run,
+        };
+        let span = spans.get(index).cloned().unwrap_or(0..0);
+        let path = if self.places.path.as_os_str().is_empty() {
+            &self.path
+        } else {
+            &self.places.path
+        };
+        let error = InvalidRecipe::new(
+            path,
+            &self.places.text,
+            span,
+            Some(format!("{}[{index}]", field.as_str())),
+            problem,
+        );
+        match help {
+            Some(help) => error.with_help(help).into(),
+            None => error.into(),
+        }
+    }
 }
 
 /// `[package]`
@@ -315,6 +386,14 @@ pub fn load_named<S: AsRef<str>>(
     collect(results)
 }
 
+/// The names of the recipes in `recipe_dir` (its recipe folders), without loading them.
+pub fn recipe_names(recipe_dir: &Path) -> Result<Vec<String>, RecipeError> {
+    Ok(recipe_folders(recipe_dir)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
 /// Normalises a package name as PEP 503 does: lower case, each run of `-`, `_` and `.`
 /// turned into one `-`. Recipe folders and requirement names use this form.
 pub fn normalize_name(name: &str) -> String {
@@ -479,6 +558,12 @@ impl Validator<'_> {
         let (package, top_level) = self.package(package, folder)?;
         let source = self.source(source)?;
         let build = self.build(raw.build)?;
+        let places = Places {
+            text: self.text.into(),
+            path: self.path.to_path_buf(),
+            host: raw.requirements.host.iter().map(Spanned::span).collect(),
+            run: raw.requirements.run.iter().map(Spanned::span).collect(),
+        };
         let top_level = top_level.unwrap_or_else(|| match build.kind {
             BuildKind::Package => vec![package.name.replace('-', "_")],
             _ => Vec::new(),
@@ -499,6 +584,7 @@ impl Validator<'_> {
                 summary: raw.about.summary,
                 license: raw.about.license,
             },
+            places,
         })
     }
 

@@ -453,7 +453,12 @@ fn fetch_debian(
             Err(error @ SourceError::HashMismatch { .. }) => return Err(error),
             Err(error) => {
                 tracing::debug!(%error, package, version, "not in the mirror's pool; trying apt-get source");
-                append_log(&ctx.log, &format!("kiln: {package} {version} is not in the pool of `{mirror}` ({error}); trying `apt-get source`\n"));
+                append_log(
+                    &ctx.log,
+                    &format!(
+                        "kiln: {package} {version} is not in the pool of `{mirror}` ({error}); trying `apt-get source`\n"
+                    ),
+                );
             }
         }
     }
@@ -498,12 +503,19 @@ fn pool_url(mirror: &str, package: &str) -> String {
     } else {
         &package[..1]
     };
-    format!("{}/pool/main/{prefix}/{package}", mirror.trim_end_matches('/'))
+    format!(
+        "{}/pool/main/{prefix}/{package}",
+        mirror.trim_end_matches('/')
+    )
 }
 
 fn append_log(log: &Path, text: &str) {
     use std::io::Write as _;
-    if let Ok(mut file) = fs_err::OpenOptions::new().create(true).append(true).open(log) {
+    if let Ok(mut file) = fs_err::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
         let _ = file.write_all(text.as_bytes());
     }
 }
@@ -626,8 +638,14 @@ mod tests {
             pool_url("http://m/debian/", "python3.15"),
             "http://m/debian/pool/main/p/python3.15"
         );
-        assert_eq!(pool_url("http://m/debian", "libffi"), "http://m/debian/pool/main/libf/libffi");
-        assert_eq!(pool_url("http://m/debian", "lz4"), "http://m/debian/pool/main/l/lz4");
+        assert_eq!(
+            pool_url("http://m/debian", "libffi"),
+            "http://m/debian/pool/main/libf/libffi"
+        );
+        assert_eq!(
+            pool_url("http://m/debian", "lz4"),
+            "http://m/debian/pool/main/l/lz4"
+        );
     }
 
     #[test]

@@ -95,6 +95,7 @@ fn recipe(spec: SourceSpec, patches: Vec<PathBuf>, extras: Vec<Extra>, dir: &Pat
         requirements: Requirements::default(),
         test: Test::default(),
         about: About::default(),
+        places: Default::default(),
     }
 }
 

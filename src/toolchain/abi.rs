@@ -10,8 +10,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::hash::Sha256;
 pub use super::platform::PlatformError as AbiError;
+use crate::hash::Sha256;
 
 /// The `[rust]` table.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -83,8 +83,14 @@ mod tests {
             Pin::load(&path).unwrap().root_name()
         };
         let original = load(&text);
-        assert_eq!(original, load(&text.replace("\"-fPIC\",", "\"-fPIC\", \"-O1\",")));
-        assert_ne!(original, load(&text.replace("\"patch\",", "\"patch\", \"less\",")));
+        assert_eq!(
+            original,
+            load(&text.replace("\"-fPIC\",", "\"-fPIC\", \"-O1\","))
+        );
+        assert_ne!(
+            original,
+            load(&text.replace("\"patch\",", "\"patch\", \"less\","))
+        );
     }
 
     #[test]

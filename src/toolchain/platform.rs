@@ -353,7 +353,12 @@ mod tests {
         assert_eq!(file.root.suite, "forky");
     }
 
-    fn load_text(text: &str) -> (tempfile::TempDir, Result<(PlatformFile, String), PlatformError>) {
+    fn load_text(
+        text: &str,
+    ) -> (
+        tempfile::TempDir,
+        Result<(PlatformFile, String), PlatformError>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         fs_err::write(&path, text).unwrap();
@@ -367,21 +372,58 @@ mod tests {
     fn names_are_checked_as_debian_names() {
         let good = fs_err::read_to_string(project_platform()).unwrap();
         for (from, to, field) in [
-            ("suite = \"forky\"", "suite = \"../../../../tmp/x\"", "root.suite"),
-            ("suite = \"forky\"", "suite = \"forky/updates\"", "root.suite"),
-            ("debootstrap-script = \"sid\"", "debootstrap-script = \"../sid\"", "root.debootstrap-script"),
-            ("variant = \"minbase\"", "variant = \"minbase --foreign\"", "root.variant"),
+            (
+                "suite = \"forky\"",
+                "suite = \"../../../../tmp/x\"",
+                "root.suite",
+            ),
+            (
+                "suite = \"forky\"",
+                "suite = \"forky/updates\"",
+                "root.suite",
+            ),
+            (
+                "debootstrap-script = \"sid\"",
+                "debootstrap-script = \"../sid\"",
+                "root.debootstrap-script",
+            ),
+            (
+                "variant = \"minbase\"",
+                "variant = \"minbase --foreign\"",
+                "root.variant",
+            ),
             ("\"patch\",", "\"a,b\",", "root.packages[14]"),
             ("\"patch\",", "\"--no-check-gpg\",", "root.packages[14]"),
-            ("emscripten = \"6.0.5\"\nclang", "emscripten = \"6; rm\"\nclang", "expect.emscripten"),
-            ("name = \"pyemscripten_2026_5\"", "name = \"../x\"", "platform.name"),
-            ("python = \"3.15\"", "python = \"3.15/..\"", "platform.python"),
-            ("target = \"wasm32-unknown-emscripten\"", "target = \"a b\"", "rust.target"),
+            (
+                "emscripten = \"6.0.5\"\nclang",
+                "emscripten = \"6; rm\"\nclang",
+                "expect.emscripten",
+            ),
+            (
+                "name = \"pyemscripten_2026_5\"",
+                "name = \"../x\"",
+                "platform.name",
+            ),
+            (
+                "python = \"3.15\"",
+                "python = \"3.15/..\"",
+                "platform.python",
+            ),
+            (
+                "target = \"wasm32-unknown-emscripten\"",
+                "target = \"a b\"",
+                "rust.target",
+            ),
         ] {
             assert!(good.contains(from), "{from}");
             let (dir, result) = load_text(&good.replacen(from, to, 1));
             let error = result.unwrap_err();
-            let PlatformError::Invalid { path, field: actual, .. } = &error else {
+            let PlatformError::Invalid {
+                path,
+                field: actual,
+                ..
+            } = &error
+            else {
                 panic!("{error}");
             };
             assert_eq!(path, &dir.path().join("p.toml"));

@@ -8,6 +8,7 @@
 mod common;
 mod containment;
 mod cpython_tests;
+mod dist;
 mod distribution;
 mod fetch;
 mod graph_builds;

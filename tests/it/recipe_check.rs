@@ -27,3 +27,33 @@ fn bad_recipe_names_file_line_and_field() {
     assert!(stderr.contains("broken/recipe.toml:7:10"), "{stderr}");
     assert!(stderr.contains("source.sha256"), "{stderr}");
 }
+
+/// Issue 23: three unknown requirements (each with its place and a "did you mean") and a
+/// cycle, all reported by one run.
+#[test]
+fn graph_errors_are_all_reported_in_one_run() {
+    let output = run(kiln()
+        .args(["--recipe-dir", "tests/data/graph-errors"])
+        .args(["recipe", "check"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    for expected in [
+        "graph-errors/app/recipe.toml:13:8:",
+        "requirements.run[0]: no recipe named `reqests`",
+        "did you mean `requests`?",
+        "graph-errors/app/recipe.toml:13:19:",
+        "requirements.run[1]: no recipe named `numpyy`",
+        "did you mean `numpy`?",
+        "graph-errors/libpng/recipe.toml:13:9:",
+        "requirements.host[0]: no recipe named `zlibb`",
+        "did you mean `zlib`?",
+        "graph-errors/cycle-a/recipe.toml:13:9:",
+        "dependency cycle: cycle-a → cycle-b → cycle-a",
+        "error: 4 recipe errors",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}
