@@ -100,9 +100,15 @@ export class PyodideAPI {
       const main = imported("__main__");
       const dict = api.PyObject_GetAttr(main, api.name("__dict__"));
       api.Py_DecRef(main);
-      /** A PyProxy of `__main__`'s dict (get, set, has, delete). */
+      /** A PyProxy of `__main__`'s dict (get, set, has, delete); get falls back to builtins. */
       this.globals = b.pyproxies.create(dict);
       api.Py_DecRef(dict);
+      const kiln = this;
+      b.pyproxies.extend(this.globals, {
+        get(key) {
+          return kiln._callObject(kiln._kiln, "globals_get", [this, key]);
+        },
+      });
       const pyodide = imported("pyodide");
       /** A PyProxy of the Python package `pyodide`. */
       this.pyodide_py = b.pyproxies.create(pyodide);

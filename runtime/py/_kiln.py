@@ -35,31 +35,31 @@ def eval_code(source, globals=None, locals=None, filename="<exec>"):
     return eval(tail, globals, locals) if tail is not None else None
 
 
-def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
-    """Like eval_code with top-level `await` allowed. Code that awaits nothing runs now and
-    its value is returned; otherwise the result is a task on the running event loop (the
-    WebLoop, which runs on the JS event loop) that runs it to the end."""
+async def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
+    """Like eval_code with top-level `await` allowed: a coroutine (the JS API runs it as a
+    task on the WebLoop, which runs on the JS event loop)."""
     if globals is None:
         globals = sys.modules["__main__"].__dict__
     body, tail = _compile(source, filename, _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    if not (body.co_flags & _CO_COROUTINE or tail is not None and tail.co_flags & _CO_COROUTINE):
-        eval(body, globals, locals)
-        return eval(tail, globals, locals) if tail is not None else None
+    value = eval(body, globals, locals)
+    if body.co_flags & _CO_COROUTINE:
+        await value
+    if tail is None:
+        return None
+    value = eval(tail, globals, locals)
+    if tail.co_flags & _CO_COROUTINE:
+        value = await value
+    return value
 
-    async def run():
-        value = eval(body, globals, locals)
-        if body.co_flags & _CO_COROUTINE:
-            await value
-        if tail is None:
-            return None
-        value = eval(tail, globals, locals)
-        if tail.co_flags & _CO_COROUTINE:
-            value = await value
-        return value
 
-    import asyncio
+def globals_get(namespace, key):
+    """namespace[key], else the builtin of that name, else None (the JS API's globals.get)."""
+    try:
+        return namespace[key]
+    except KeyError:
+        import builtins
 
-    return asyncio.ensure_future(run())
+        return getattr(builtins, key, None)
 
 
 def is_complete(source):

@@ -502,15 +502,15 @@ def _jsproxy_class(flags):
     else:
         if flags & GENERATOR:
             bases.append(JsGenerator)
-        elif flags & ITERATOR:
+        if flags & ITERATOR:
             bases.append(JsIterator)
-        elif flags & ITERABLE:
+        if flags & ITERABLE:
             bases.append(JsIterable)
         if flags & ASYNC_GENERATOR:
             bases.append(JsAsyncGenerator)
-        elif flags & ASYNC_ITERATOR:
+        if flags & ASYNC_ITERATOR:
             bases.append(JsAsyncIterator)
-        elif flags & ASYNC_ITERABLE:
+        if flags & ASYNC_ITERABLE:
             bases.append(JsAsyncIterable)
         if flags & HAS_LENGTH:
             bases.append(_JsLength)
@@ -701,7 +701,7 @@ def _pyproxy_flags(t):
 
 def _type_name(t):
     module = getattr(t, "__module__", "builtins")
-    return t.__qualname__ if module == "builtins" else f"{module}.{t.__qualname__}"
+    return t.__qualname__ if module in ("builtins", "__main__") else f"{module}.{t.__qualname__}"
 
 
 class _JsModuleFinder:

@@ -131,7 +131,6 @@ export function openCApi(Module) {
   const scratch = api.malloc(64);
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const utf16 = new TextDecoder("utf-16le");
 
   Object.assign(api, {
     Module,
@@ -212,8 +211,13 @@ export function openCApi(Module) {
         api.PyErr_Clear();
         const bytes = api.PyUnicode_AsEncodedString(object, api._utf16Name(), api._errorsName());
         if (!bytes) return undefined;
-        const text = utf16.decode(api.bytesView(bytes));
+        // By code unit: a TextDecoder would replace the lone surrogates.
+        const units = new Uint16Array(api.bytesView(bytes).slice().buffer);
         api.Py_DecRef(bytes);
+        let text = "";
+        for (let k = 0; k < units.length; k += 4096) {
+          text += String.fromCharCode(...units.subarray(k, k + 4096));
+        }
         return text;
       }
       const n = i32[scratch >> 2];

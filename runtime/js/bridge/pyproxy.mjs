@@ -908,6 +908,12 @@ export class PyProxyFactory {
     return proxy;
   }
 
+  /** Gives one proxy methods of its own (in front of its prototype's). */
+  extend(proxy, methods) {
+    const state = proxyStates.get(proxy);
+    state.proto = Object.create(state.proto, Object.getOwnPropertyDescriptors(methods));
+  }
+
   destroy(state, message) {
     if (state.destroyed) return;
     state.destroyed = message ? `${DESTROYED_MESSAGE}: ${message}` : DESTROYED_MESSAGE;

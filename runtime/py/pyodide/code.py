@@ -14,10 +14,7 @@ def eval_code(source, globals=None, locals=None, *, filename="<exec>", **kwargs)
 
 async def eval_code_async(source, globals=None, locals=None, *, filename="<exec>", **kwargs):
     """Like eval_code, with top-level `await` allowed."""
-    result = _kiln.eval_code_async(source, globals, locals, filename)
-    if hasattr(result, "__await__"):
-        result = await result
-    return result
+    return await _kiln.eval_code_async(source, globals, locals, filename)
 
 
 def find_imports(source):
