@@ -118,6 +118,11 @@ function getItem(b, ptr, makeKey) {
 function hasAttribute(b, state, prop) {
   const { api } = b;
   const ptr = alive(state);
+  if (state.flags & PY_SEQUENCE && isIndex(prop)) {
+    const n = api.PyObject_Length(ptr);
+    if (n < 0) throw PY_ERR;
+    return Number(prop) < n;
+  }
   const name = b.check(api.pyString(prop));
   try {
     const found = api.PyObject_GetOptionalAttr(ptr, name, api.scratch);
