@@ -21,6 +21,9 @@ import { moduleFunctions, jsFlags, JS_ERROR, JS_DOUBLE_PROXY, JS_CALLABLE } from
 import { PyProxyFactory } from "./pyproxy.mjs";
 import { toJsDeep, toPyDeep } from "./convert.mjs";
 
+// Python ints whose magnitude is below this become Numbers, larger ones BigInts. Pyodide's
+// documentation says "at most Number.MAX_SAFE_INTEGER", its code (and so this) "below": ±(2^53 - 1)
+// is a BigInt in both.
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 // PyLongObject (3.12+): head, lv_tag at 8, the first 30-bit digit at 12. A tag below
 // 2 << 3 is a compact (one digit or zero) int; its low two bits give the sign.
@@ -287,7 +290,7 @@ export class Bridge {
     const value = api.PyLong_AsLongLongAndOverflow(object, api.scratch);
     if (api.load32(api.scratch) === 0) {
       if (value === -1n && api.PyErr_Occurred()) throw PY_ERR;
-      return value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value;
+      return value > -MAX_SAFE && value < MAX_SAFE ? Number(value) : value;
     }
     const hex = api.PyNumber_ToBase(object, 16);
     if (!hex) throw PY_ERR;
