@@ -30,10 +30,10 @@ export class PyodideAPI {
     this.version = version;
     this._packageLoader = new PackageLoader(Module, {
       indexURL, lockFileURL, diagnostic,
-      findImports: (code) => this._callHelper("find_imports", [String(code)]),
+      findImports: (code) => this._helperText("find_imports", String(code)),
       // New files in site-packages become importable (when the interpreter runs).
       onInstalled: () => {
-        if (this._started) this._callHelper("packages_installed", [SITE_PACKAGES]);
+        if (this._started) this._helperText("packages_installed", SITE_PACKAGES);
       },
     });
     /** Packages loaded so far: name → the URL of the file they came from. */
@@ -69,15 +69,57 @@ export class PyodideAPI {
     this._bridge.registerModule();
   }
 
-  /** Starts the interpreter and the bridge's Python half (once). */
-  _start() {
+  /**
+   * Starts the interpreter (once), without the rest of the bridge: what the command line
+   * needs to find a snippet's imports before main() runs.
+   */
+  _startInterpreter() {
     if (this._started) return;
     this._prepareBridge();
+    this._Module._Py_InitializeEx(0);
+    this._started = true;
+    this._apiStarted = false;
+  }
+
+  /**
+   * Calls a function of the `_kiln` helper with one string; returns its str result. Only the
+   * few C API functions every interpreter build exports are used (no bridge needed).
+   */
+  _helperText(name, text) {
+    this._startInterpreter();
     const M = this._Module;
+    const c = (s) => M.stringToNewUTF8(s);
+    const moduleName = c("_kiln");
+    const helper = M._PyImport_ImportModule(moduleName);
+    M._free(moduleName);
+    const fnName = c(name);
+    const fn = helper ? M._PyObject_GetAttrString(helper, fnName) : 0;
+    M._free(fnName);
+    const argText = c(text);
+    const arg = M._PyUnicode_FromString(argText);
+    M._free(argText);
+    const result = fn ? M._PyObject_CallOneArg(fn, arg) : 0;
+    M._Py_DecRef(arg);
+    if (fn) M._Py_DecRef(fn);
+    if (helper) M._Py_DecRef(helper);
+    this._flush();
+    if (!result) {
+      M._PyErr_Print();
+      this._flush();
+      throw new Error(`kiln: internal error in _kiln.${name}`);
+    }
+    const answer = M.UTF8ToString(M._PyUnicode_AsUTF8(result));
+    M._Py_DecRef(result);
+    return answer;
+  }
+
+  /** Starts the interpreter and the bridge's Python half (once). */
+  _start() {
+    if (this._started && this._apiStarted) return;
+    this._startInterpreter();
     const b = this._bridge;
     if (!b) throw new Error("kiln: this runtime has no JavaScript bridge (its interpreter exports no C API)");
-    M._Py_InitializeEx(0);
-    this._started = true;
+    this._apiStarted = true;
     const { api } = b;
     const imported = (name) => {
       const module = this._import(name);
@@ -143,11 +185,6 @@ export class PyodideAPI {
     } finally {
       this._flush();
     }
-  }
-
-  _callHelper(name, args) {
-    this._start();
-    return this._callObject(this._kiln, name, args);
   }
 
   /** A PyProxy's Python object (for the `globals` and `locals` options), or None. */

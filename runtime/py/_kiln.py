@@ -52,6 +52,19 @@ async def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
     return value
 
 
+async def console_run(source, filename="<console>"):
+    """Runs a console's input (top-level `await` allowed) in `__main__`; returns the repr of
+    its value, as Python's console shows it (None: nothing to show), and keeps the value as
+    `_`."""
+    value = await eval_code_async(source, None, None, filename)
+    if value is None:
+        return None
+    import builtins
+
+    builtins._ = value
+    return repr(value)
+
+
 def globals_get(namespace, key):
     """namespace[key], else the builtin of that name, else None (the JS API's globals.get)."""
     try:
@@ -68,7 +81,8 @@ def is_complete(source):
     import codeop
 
     try:
-        return codeop.compile_command(source, "<console>", "exec") is not None
+        # "single", as Python's own console: a compound statement ends with an empty line.
+        return codeop.compile_command(source, "<console>", "single") is not None
     except (SyntaxError, ValueError, OverflowError):
         return True
 
@@ -120,7 +134,8 @@ def find_imports(source):
 
 
 def packages_installed(site):
-    """New files in `site` (site-packages) and the folders below it become importable."""
+    """New files in `site` (site-packages) and the folders below it become importable.
+    Returns "" (the loader calls it as it calls find_imports: a string in, a string out)."""
     # Under python -S, site.py did not put site-packages on sys.path; loading a package asks
     # for it to be importable.
     if site not in sys.path:
@@ -134,6 +149,7 @@ def packages_installed(site):
     metadata = sys.modules.get("importlib.metadata")
     if metadata is not None:
         metadata.MetadataPathFinder.invalidate_caches()
+    return ""
 
 
 class _InstallingLoader:
