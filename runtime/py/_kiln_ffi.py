@@ -478,6 +478,7 @@ def _jsproxy_class(flags):
     if cls is not None:
         return cls
     if flags & ERROR:
+        _kiln_js.patch_slots(JsException)
         _classes[flags] = JsException
         return JsException
     bases = []
@@ -521,6 +522,7 @@ def _jsproxy_class(flags):
     bases = _proper_bases(bases) or (JsProxy,)
     cls = type("JsProxy", bases, {"__slots__": (), "__module__": "pyodide.ffi",
                                   "__qualname__": "JsProxy", "_js_type_flags": flags})
+    _kiln_js.patch_slots(cls)  # attribute access straight to JS, without __getattr__
     _classes[flags] = cls
     return cls
 

@@ -89,7 +89,12 @@ function bufferToJs(b, object) {
         return format.endsWith("s") ? new TextDecoder().decode(bytes) : bytes;
       }
       if (stride === itemsize) {
-        return new ArrayType(api.memory.buffer.slice(at, at + count * itemsize));
+        // TypedArray.slice is the fastest copy out of the wasm memory (measured: 2.6 ms for
+        // 8 MB, against 4-8 ms for ArrayBuffer.slice or set()); it needs aligned data.
+        if (at % ArrayType.BYTES_PER_ELEMENT === 0) return new ArrayType(api.memory.buffer, at, count).slice();
+        const result = new ArrayType(count);
+        new Uint8Array(result.buffer).set(api.u8().subarray(at, at + count * itemsize));
+        return result;
       }
       const result = new ArrayType(count);
       const bytes = new Uint8Array(result.buffer);
@@ -259,18 +264,41 @@ export function toJsDeep(b, object, options = {}) {
   return convert(object, depth);
 }
 
-/** A JS buffer's bytes as a memoryview (a copy), typed as the array's elements. */
-function bufferToMemoryview(b, value) {
-  const proxy = b.newJsProxy(value);
+// struct format characters of typed arrays' elements (memoryview.cast).
+const ELEMENT_FORMATS = {
+  Int8Array: "b", Uint8Array: "B", Uint8ClampedArray: "B", Int16Array: "h", Uint16Array: "H",
+  Int32Array: "i", Uint32Array: "I", Float16Array: "e", Float32Array: "f", Float64Array: "d",
+  BigInt64Array: "q", BigUint64Array: "Q",
+};
+
+/** The bytes of an ArrayBuffer or a view of one. */
+export function bytesOf(value) {
+  return value instanceof ArrayBuffer || !ArrayBuffer.isView(value)
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/**
+ * A JS buffer's contents as a new memoryview (one copy, into a bytes object), typed as the
+ * array's elements ("d" for a Float64Array…).
+ */
+export function bufferToMemoryview(b, value) {
+  const { api } = b;
+  const bytes = bytesOf(value);
+  const object = b.check(api.PyBytes_FromStringAndSize(0, bytes.length));
+  api.bytesView(object).set(bytes);
+  const view = api.PyMemoryView_FromObject(object);
+  api.Py_DecRef(object);
+  b.check(view);
+  const format = ELEMENT_FORMATS[value?.constructor?.name];
+  if (!format || format === "B") return view;
   try {
-    const fn = b.check(b.api.PyObject_GetAttr(proxy, b.api.name("to_memoryview")));
-    try {
-      return b.check(b.api.PyObject_CallNoArgs(fn));
-    } finally {
-      b.api.Py_DecRef(fn);
-    }
+    const cast = b.check(api.PyObject_GetAttr(view, api.name("cast")));
+    const result = b.callWithRefs(cast, [b.check(api.pyString(format))]);
+    api.Py_DecRef(cast);
+    return b.check(result);
   } finally {
-    b.api.Py_DecRef(proxy);
+    api.Py_DecRef(view);
   }
 }
 

@@ -4,7 +4,8 @@
 // function here runs on a Python → JS call: it takes borrowed Python objects, returns a new
 // reference, and what it throws is raised in Python (bridge.mjs's `entry`).
 
-import { PY_ERR } from "./errors.mjs";
+import { bufferToMemoryview, bytesOf } from "./convert.mjs";
+import { PY_ERR, raiseInPython } from "./errors.mjs";
 
 // What a JS value can do (the class of its JsProxy depends on it); _kiln_ffi.py has the same.
 export const JS_CALLABLE = 1 << 0;
@@ -172,20 +173,6 @@ function callJs(b, fn, thisValue, args, names, values, construct = false) {
   }
 }
 
-/** The bytes of an ArrayBuffer or a view of one. */
-function bytesOf(value) {
-  return value instanceof ArrayBuffer || !ArrayBuffer.isView(value)
-    ? new Uint8Array(value)
-    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-}
-
-// struct format characters of typed arrays' elements (memoryview.cast).
-const ELEMENT_FORMATS = {
-  Int8Array: "b", Uint8Array: "B", Uint8ClampedArray: "B", Int16Array: "h", Uint16Array: "H",
-  Int32Array: "i", Uint32Array: "I", Float16Array: "e", Float32Array: "f", Float64Array: "d",
-  BigInt64Array: "q", BigUint64Array: "Q",
-};
-
 /**
  * A Python buffer's bytes (Py_buffer, PyBUF_SIMPLE or PyBUF_WRITABLE: contiguous), given to
  * `use(view)` as a Uint8Array over the wasm memory, released afterwards.
@@ -277,40 +264,88 @@ function arrayIndex(b, entry, index) {
   return i;
 }
 
+/** proxy.name when Python's own lookup found nothing: the JS property (a new reference). */
+function getJsAttribute(b, self, name) {
+  const entry = entryOf(b, self);
+  const key = jsAttributeName(b.strToJs(name));
+  const target = Object(entry.v);
+  if (!(key in target)) b.raise(b.api.PyExc_AttributeError, key);
+  const value = target[key];
+  return b.toPy(value, typeof value === "function" ? entry.v : undefined);
+}
+
+/**
+ * proxy.name = value (`value` 0: del proxy.name): the JS property, except for dunder names and
+ * the class's own attributes, which stay Python's.
+ */
+function setJsAttribute(b, self, name, value) {
+  const { api } = b;
+  const entry = entryOf(b, self);
+  const key = b.strToJs(name);
+  if (isDunder(key) || api._PyType_Lookup(api.typeOf(self), name)) {
+    if (api.PyObject_GenericSetAttr(self, name, value) < 0) throw PY_ERR;
+  } else if (value) {
+    entry.v[jsAttributeName(key)] = b.toJs(value);
+  } else {
+    const js = jsAttributeName(key);
+    if (!(js in Object(entry.v))) b.raise(api.PyExc_AttributeError, key);
+    delete entry.v[js];
+  }
+}
+
+// Offsets of the attribute slots in a type object (wasm32: PyVarObject head, then pointers).
+const TP_GETATTRO = 72;
+const TP_SETATTRO = 76;
+
+/**
+ * Attribute access without a Python-level hook: the class's tp_getattro and tp_setattro slots
+ * become JS functions (what Pyodide's C type has). A name the class defines (its methods,
+ * `typeof`…) is Python's; any other is the JS object's. Measured: `proxy.attr` 0.6 µs instead of
+ * 1.6 µs through `__getattr__`. Each class made by _kiln_ffi gets them (`patch_slots`); the
+ * `__getattr__`/`__setattr__` methods stay for subclasses made elsewhere.
+ */
+function attributeSlots(b) {
+  const { api } = b;
+  b.slots ??= {
+    getattro: api.addFunction((self, name) => {
+      try {
+        const entry = b.jsRefs.get(self);
+        if (entry !== undefined && !(entry.f & JS_ERROR) && !api._PyType_Lookup(api.typeOf(self), name)) {
+          return getJsAttribute(b, self, name);
+        }
+        const found = api.PyObject_GenericGetAttr(self, name);
+        if (found || !api.PyErr_ExceptionMatches(api.load32(api.PyExc_AttributeError))) return found;
+        api.PyErr_Clear();
+        return getJsAttribute(b, self, name);
+      } catch (e) {
+        raiseInPython(b, e);
+        return 0;
+      }
+    }, "iii"),
+    setattro: api.addFunction((self, name, value) => {
+      try {
+        setJsAttribute(b, self, name, value);
+        return 0;
+      } catch (e) {
+        raiseInPython(b, e);
+        return -1;
+      }
+    }, "iiii"),
+  };
+  return b.slots;
+}
+
 // --- the methods of the JsProxy classes, by group (_kiln_js.install(cls, group)) -------------
 
 const GROUPS = {
   base: [
-    ["__getattr__", (b, self, [name]) => {
-      const entry = entryOf(b, self);
-      const key = jsAttributeName(b.strToJs(name));
-      const target = Object(entry.v);
-      if (!(key in target)) b.raise(b.api.PyExc_AttributeError, key);
-      const value = target[key];
-      return b.toPy(value, typeof value === "function" ? entry.v : undefined);
-    }],
+    ["__getattr__", (b, self, [name]) => getJsAttribute(b, self, name)],
     ["__setattr__", (b, self, [name, value]) => {
-      const { api } = b;
-      const entry = entryOf(b, self);
-      const key = b.strToJs(name);
-      if (isDunder(key) || api._PyType_Lookup(api.typeOf(self), name)) {
-        if (api.PyObject_GenericSetAttr(self, name, value) < 0) throw PY_ERR;
-      } else {
-        entry.v[jsAttributeName(key)] = b.toJs(value);
-      }
+      setJsAttribute(b, self, name, value);
       return none(b);
     }],
     ["__delattr__", (b, self, [name]) => {
-      const { api } = b;
-      const entry = entryOf(b, self);
-      const key = b.strToJs(name);
-      if (isDunder(key) || api._PyType_Lookup(api.typeOf(self), name)) {
-        if (api.PyObject_GenericSetAttr(self, name, 0) < 0) throw PY_ERR;
-      } else {
-        const js = jsAttributeName(key);
-        if (!(js in Object(entry.v))) b.raise(api.PyExc_AttributeError, key);
-        delete entry.v[js];
-      }
+      setJsAttribute(b, self, name, 0);
       return none(b);
     }],
     ["__repr__", (b, self) => {
@@ -759,6 +794,12 @@ export function moduleFunctions(b) {
       }
       return none(b);
     }],
+    ["patch_slots", (self, [cls]) => {
+      const slots = attributeSlots(b);
+      api.store32(cls + TP_GETATTRO, slots.getattro);
+      api.store32(cls + TP_SETATTRO, slots.setattro);
+      return none(b);
+    }],
     ["set_helpers", (self, args, names = [], values = []) => {
       names.forEach((name, k) => {
         const old = b.helpers[name];
@@ -846,26 +887,7 @@ export function moduleFunctions(b) {
       );
       return none(b);
     }],
-    ["buffer_to_memoryview", (self, [proxy]) => {
-      const { v } = entryOf(b, proxy);
-      const bytes = bytesOf(v);
-      const object = b.check(api.PyBytes_FromStringAndSize(0, bytes.length));
-      api.bytesView(object).set(bytes);
-      const view = api.PyMemoryView_FromObject(object);
-      api.Py_DecRef(object);
-      b.check(view);
-      const format = ELEMENT_FORMATS[v?.constructor?.name];
-      if (!format || format === "B") return view;
-      try {
-        const cast = api.PyObject_GetAttr(view, api.name("cast"));
-        b.check(cast);
-        const result = b.callWithRefs(cast, [b.check(api.pyString(format))]);
-        api.Py_DecRef(cast);
-        return b.check(result);
-      } finally {
-        api.Py_DecRef(view);
-      }
-    }],
+    ["buffer_to_memoryview", (self, [proxy]) => bufferToMemoryview(b, entryOf(b, proxy).v)],
     ["buffer_to_string", (self, [proxy, encoding]) => {
       const { v } = entryOf(b, proxy);
       const label = encoding === api.None ? "utf-8" : b.strToJs(encoding);
