@@ -66,6 +66,7 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("py/pyodide/__init__.py"),
     runtime_file!("py/pyodide/code.py"),
     runtime_file!("py/pyodide/ffi/__init__.py"),
+    runtime_file!("py/pyodide/ffi/wrappers.py"),
     runtime_file!("py/pyodide/http.py"),
     runtime_file!("py/pyodide/webloop.py"),
 ];

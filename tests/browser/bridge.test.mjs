@@ -321,6 +321,30 @@ describe("proxies for JS code to keep: create_proxy, create_once_callable", () =
     assert.throws(() => globalThis.kept(1), /OnceProxy can only be called once/);
   });
 
+  test("pyodide.ffi.wrappers: listeners and timers with their proxies managed", async () => {
+    globalThis.wrapperTarget = new EventTarget();
+    run(`
+import js
+from pyodide.ffi.wrappers import add_event_listener, remove_event_listener, set_timeout, clear_timeout, set_interval, clear_interval
+events = []
+def on_event(e):
+    events.append(e.type)
+add_event_listener(js.wrapperTarget, "go", on_event)
+set_timeout(lambda: events.append("timeout"), 5)
+cleared = set_timeout(lambda: events.append("never"), 5)
+clear_timeout(cleared)
+ticks = []
+interval = set_interval(lambda: ticks.append(1), 5)
+`);
+    globalThis.wrapperTarget.dispatchEvent(new Event("go"));
+    for (let k = 0; k < 200 && !run("len(ticks) >= 2 and 'timeout' in events"); k++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    run("clear_interval(interval)\nremove_event_listener(js.wrapperTarget, 'go', on_event)");
+    globalThis.wrapperTarget.dispatchEvent(new Event("go"));
+    assert.deepEqual(run("[events, len(ticks) >= 2]"), [["go", "timeout"], true]);
+  });
+
   test("an event listener: Python handles a JS event", () => {
     const target = new EventTarget();
     globalThis.eventTarget = target;

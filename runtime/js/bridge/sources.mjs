@@ -11,6 +11,7 @@ export const PYTHON_SOURCES = [
   ["pyodide/__init__.py", await includeText("../../py/pyodide/__init__.py", import.meta.url)],
   ["pyodide/code.py", await includeText("../../py/pyodide/code.py", import.meta.url)],
   ["pyodide/ffi/__init__.py", await includeText("../../py/pyodide/ffi/__init__.py", import.meta.url)],
+  ["pyodide/ffi/wrappers.py", await includeText("../../py/pyodide/ffi/wrappers.py", import.meta.url)],
   ["pyodide/http.py", await includeText("../../py/pyodide/http.py", import.meta.url)],
   ["pyodide/webloop.py", await includeText("../../py/pyodide/webloop.py", import.meta.url)],
 ];
