@@ -52,7 +52,9 @@ const CAPI_DATA = [
 
 // Layout of the objects the bridge reads directly (wasm32, CPython 3.15, no free threading).
 const OB_TYPE = 4; // PyObject: ob_refcnt (4 bytes), ob_type
-const TP_FLAGS = 84; // PyTypeObject: PyVarObject head (12), then 18 pointer-sized fields
+const TP_GETATTRO = 72; // PyTypeObject: PyVarObject head (12), then pointer-sized fields
+const TP_SETATTRO = 76;
+const TP_FLAGS = 84;
 const FLOAT_VALUE = 8; // PyFloatObject: head, double ob_fval
 const TPFLAGS_LONG_SUBCLASS = 1 << 24;
 const TPFLAGS_LIST_SUBCLASS = 1 << 25;
@@ -315,15 +317,18 @@ export function openCApi(Module) {
       return def;
     },
 
-    PYTHON_API_VERSION,
+    PYTHON_API_VERSION, TP_GETATTRO, TP_SETATTRO,
     TPFLAGS_LONG_SUBCLASS, TPFLAGS_LIST_SUBCLASS, TPFLAGS_TUPLE_SUBCLASS,
     TPFLAGS_UNICODE_SUBCLASS, TPFLAGS_DICT_SUBCLASS, TPFLAGS_BASE_EXC_SUBCLASS,
     TPFLAGS_TYPE_SUBCLASS,
   });
   // The layout assumptions above, checked once: a wrong one would misread every object.
-  if (api.typeOf(api.None) !== api.typeOf(api.None) || api.typeOf(api.True) !== api.PyBool_Type ||
+  const getattro = (type) => api.load32(type + TP_GETATTRO);
+  if (api.typeOf(api.True) !== api.PyBool_Type ||
       !(api.typeFlags(api.PyLong_Type) & TPFLAGS_LONG_SUBCLASS) ||
-      (api.PyType_GetFlags(api.PyDict_Type) >>> 0) !== api.typeFlags(api.PyDict_Type)) {
+      (api.PyType_GetFlags(api.PyDict_Type) >>> 0) !== api.typeFlags(api.PyDict_Type) ||
+      // int and float both get attributes with PyObject_GenericGetAttr.
+      !getattro(api.PyLong_Type) || getattro(api.PyLong_Type) !== getattro(api.PyFloat_Type)) {
     throw new Error("kiln: the interpreter's object layout is not the one the bridge expects");
   }
   return api;

@@ -293,10 +293,6 @@ function setJsAttribute(b, self, name, value) {
   }
 }
 
-// Offsets of the attribute slots in a type object (wasm32: PyVarObject head, then pointers).
-const TP_GETATTRO = 72;
-const TP_SETATTRO = 76;
-
 /**
  * Attribute access without a Python-level hook: the class's tp_getattro and tp_setattro slots
  * become JS functions (what Pyodide's C type has). A name the class defines (its methods,
@@ -796,8 +792,8 @@ export function moduleFunctions(b) {
     }],
     ["patch_slots", (self, [cls]) => {
       const slots = attributeSlots(b);
-      api.store32(cls + TP_GETATTRO, slots.getattro);
-      api.store32(cls + TP_SETATTRO, slots.setattro);
+      api.store32(cls + api.TP_GETATTRO, slots.getattro);
+      api.store32(cls + api.TP_SETATTRO, slots.setattro);
       return none(b);
     }],
     ["set_helpers", (self, args, names = [], values = []) => {
