@@ -142,22 +142,32 @@ export class PyodideAPI {
       const main = imported("__main__");
       const dict = api.PyObject_GetAttr(main, api.name("__dict__"));
       api.Py_DecRef(main);
-      /** A PyProxy of `__main__`'s dict (get, set, has, delete); get falls back to builtins. */
-      this.globals = b.pyproxies.create(dict);
+      this._globals = b.pyproxies.create(dict);
       api.Py_DecRef(dict);
       const kiln = this;
-      b.pyproxies.extend(this.globals, {
+      b.pyproxies.extend(this._globals, {
         get(key) {
           return kiln._callObject(kiln._kiln, "globals_get", [this, key]);
         },
       });
       const pyodide = imported("pyodide");
-      /** A PyProxy of the Python package `pyodide`. */
-      this.pyodide_py = b.pyproxies.create(pyodide);
+      this._pyodide_py = b.pyproxies.create(pyodide);
       api.Py_DecRef(pyodide);
       // Python code can reach this API as the module `pyodide_js`, as in Pyodide.
       this.registerJsModule("pyodide_js", this);
     }
+  }
+
+  /** A PyProxy of `__main__`'s dict (get, set, has, delete); get falls back to builtins. */
+  get globals() {
+    this._start();
+    return this._globals;
+  }
+
+  /** A PyProxy of the Python package `pyodide`. */
+  get pyodide_py() {
+    this._start();
+    return this._pyodide_py;
   }
 
   /** A new reference to the module `name` (0 and a Python error if it does not import). */

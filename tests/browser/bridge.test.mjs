@@ -410,6 +410,14 @@ describe("the JS API", () => {
     assert.equal(run("import pyodide\npyodide.__version__"), loader.version);
   });
 
+  test("loadPython (kiln's first name) gives the same API, with Python started on first use", async () => {
+    const lazy = await loader.loadPython({ indexURL: DIST, stdout: () => {}, stderr: () => {} });
+    assert.equal(lazy._started, false);
+    lazy.globals.set("data", { a: [1, 2] });
+    assert.equal(lazy.runPython("data.a[1]"), 2);
+    assert.equal(lazy.runPython("import sys; sys.argv[0]"), "");
+  });
+
   test("runPython: results as proxies, globals and locals, filename", () => {
     assert.equal(pyodide.runPython("1 + 1"), 2);
     assert.equal(pyodide.runPython("x = 5;"), undefined);
