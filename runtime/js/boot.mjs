@@ -1,10 +1,12 @@
 // Booting the runtime: the bundle's files read, emscripten's module instantiated with the
-// stdlib zip and the environment in place, the standard streams and host folders installed.
-// loadPython (python.mjs) is this with the loader's folder as the default indexURL.
+// stdlib zip, the bridge's Python files and the environment in place, the standard streams
+// and host folders installed. loadPython and loadPyodide (python.mjs) are this with the
+// loader's folder as the default indexURL.
 
+import { PYTHON_SOURCES } from "./bridge/sources.mjs";
 import { IS_NODE, readBundleFile, resolveIndexURL, toURL } from "./host.mjs";
-import { Python } from "./interpreter.mjs";
-import { EXECUTABLE, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR, STDLIB_ZIP } from "./layout.mjs";
+import { PyodideAPI } from "./interpreter.mjs";
+import { EXECUTABLE, KILN_VERSION, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR, STDLIB_ZIP } from "./layout.mjs";
 import { mountHostFolders } from "./mounts.mjs";
 import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
 
@@ -15,6 +17,8 @@ export async function boot(options, moduleURL) {
     ? new URL(LOCKFILE, indexURL).href
     : await toURL(options.lockFileURL);
   const nodeFs = IS_NODE ? await import("node:fs") : undefined;
+  // For open_url in Node (a synchronous fetch runs in a child process).
+  const node = IS_NODE ? { fs: nodeFs, child_process: await import("node:child_process") } : undefined;
 
   const sink = (callback, fd, consoleFn) =>
     callback ? new LineSink(callback)
@@ -24,6 +28,9 @@ export async function boot(options, moduleURL) {
   const stderr = sink(options.stderr, 2, console.error);
   const stdin = options.stdin ? callbackSource(options.stdin)
     : IS_NODE ? fdSource(nodeFs, 0) : () => 0;
+  // What setStdout({}) and friends go back to.
+  const defaults = [IS_NODE ? fdSource(nodeFs, 0) : () => 0, sink(undefined, 1, console.log),
+    sink(undefined, 2, console.error)];
 
   const [{ default: createPythonModule }, wasmBinary, stdlibZip] = await Promise.all([
     import(new URL("python.js", indexURL).href),
@@ -67,13 +74,20 @@ export async function boot(options, moduleURL) {
         M.FS.mkdirTree(`${STDLIB_DIR}/lib-dynload`);
         M.FS.mkdirTree(SITE_PACKAGES);
         M.FS.writeFile(STDLIB_ZIP, stdlibZip);
+        // The bridge's Python half and Pyodide's Python API (pyodide, js, _kiln…): in the
+        // standard library's folder, on sys.path even under -S and -I.
+        for (const [path, text] of PYTHON_SOURCES) {
+          const file = `${STDLIB_DIR}/${path}`;
+          M.FS.mkdirTree(file.slice(0, file.lastIndexOf("/")));
+          M.FS.writeFile(file, text);
+        }
       },
     ],
   });
 
   // Which of fds 0-2 are terminals (command line only): emscripten cannot ask the host.
   const ttys = options._ttys ?? [false, false, false];
-  installStandardStreams(Module, { stdin, stdout, stderr, ttys });
+  const devices = installStandardStreams(Module, { stdin, stdout, stderr, ttys });
 
   if (IS_NODE && options.mountHost) {
     const extra = Array.isArray(options.mountHost) ? options.mountHost : [];
@@ -81,9 +95,13 @@ export async function boot(options, moduleURL) {
     Module.FS.chdir(process.cwd());
   }
 
-  const py = new Python(Module, {
-    stdout, stderr, argv: options.argv ?? [""], indexURL, lockFileURL,
+  if (options.fsInit) await options.fsInit(Module.FS, { sitePackages: SITE_PACKAGES });
+
+  const py = new PyodideAPI(Module, {
+    devices, defaults, argv: options.argv ?? [""], indexURL, lockFileURL,
     diagnostic: () => diagnostic || "see the runtime's error output",
+    version: KILN_VERSION, jsglobals: options.jsglobals ?? globalThis, node,
+    convertNullToNone: options.convertNullToNone,
   });
   if (options.packages?.length) await py.loadPackage(options.packages);
   return py;

@@ -31,6 +31,11 @@ test("the module is made with the bundle's files, the environment and the stdlib
   assert.ok(Module.FS.dirs.has("/usr/local/lib/python3.15/lib-dynload"));
   assert.ok(Module.FS.dirs.has("/usr/local/lib/python3.15/site-packages"));
   assert.equal(Module.FS.getStream(1).path, "/dev/kiln-stdout");
+  // The bridge's Python half and Pyodide's Python API, where sys.path always reaches.
+  for (const file of ["_kiln.py", "_kiln_ffi.py", "js.py", "pyodide/__init__.py", "pyodide/ffi/__init__.py",
+    "pyodide/ffi/wrappers.py", "pyodide/http.py", "pyodide/webloop.py", "pyodide/code.py"]) {
+    assert.ok(Module.FS.files.has(`/usr/local/lib/python3.15/${file}`), file);
+  }
   assert.equal(Module.FS.mounts.length, 0, "host folders only when asked");
   assert.deepEqual(py._argv, ["x"]);
   assert.equal(py._packageLoader._lockFileURL, `${indexURL}pyodide-lock.json`);
@@ -43,7 +48,7 @@ test("emscripten's own messages go to the output; the last error is the diagnost
   const { py, moduleArg, output } = await booted(await mockBundle());
   moduleArg.print("note");
   moduleArg.printErr("dlopen failed");
-  py._sinks.forEach((sink) => sink.flush());
+  py._flush();
   assert.deepEqual(output, ["out:note", "err:dlopen failed"]);
   assert.equal(py._packageLoader._diagnostic(), "dlopen failed");
 });

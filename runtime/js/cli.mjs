@@ -99,6 +99,9 @@ export async function main(args, moduleURL) {
       py._Module._Py_FinalizeEx();
       py._started = false;
     }
+    // `import js` and pyodide.ffi work in scripts too (synchronously: the JS event loop does
+    // not run while main() does, so awaiting a JS promise cannot complete).
+    py._prepareBridge();
     status = py._Module.callMain(args);
   } catch (e) {
     if (e && e.name === "ExitStatus") status = e.status;

@@ -78,12 +78,13 @@ test("the code's own imports and --packages load before main() starts afresh", a
     "alpha-1.0-py3-none-any.whl": alpha,
     "beta-1.0-py3-none-any.whl": beta,
   };
-  const helper = { _find_imports: () => "str\nalpha" };
+  const helper = { find_imports: () => "alpha" };
   const result = await run(["--packages=beta", "-c", "import alpha"], { files, helper });
   assert.equal(result.status, 0);
   assert.deepEqual(result.argv, ["-c", "import alpha"]);
   assert.equal(result.initialized, false, "the interpreter that found the imports was finalised");
-  const installed = [...result.Module.FS.files.keys()].filter((p) => p.endsWith("__init__.py"));
+  const installed = [...result.Module.FS.files.keys()]
+    .filter((p) => p.includes("/site-packages/") && p.endsWith("__init__.py"));
   assert.deepEqual(installed.sort(), [
     "/usr/local/lib/python3.15/site-packages/alpha/__init__.py",
     "/usr/local/lib/python3.15/site-packages/beta/__init__.py",

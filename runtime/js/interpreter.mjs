@@ -1,89 +1,334 @@
-// The object loadPython() returns: the interpreter, started on first use, driven through the
-// `_kiln` helper (helper.mjs), with the package loader (packages.mjs) behind its methods.
+// The object loadPyodide() and loadPython() return: Pyodide's JS API over the runtime. Python
+// starts on first use (loadPyodide starts it before it resolves; the command line runs
+// CPython's main() instead). Values cross through the bridge (bridge/): results are JS values
+// or PyProxies, which the caller owns (bridge/bridge.mjs has the rule).
 
-import { HELPER_SOURCE, decodeAnswer } from "./helper.mjs";
+import { Bridge } from "./bridge/bridge.mjs";
+import { PythonError } from "./bridge/errors.mjs";
+import { PYPROXY_CLASSES } from "./bridge/pyproxy.mjs";
+import { IS_NODE } from "./host.mjs";
 import { SITE_PACKAGES } from "./layout.mjs";
 import { PackageLoader } from "./packages.mjs";
+import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
 
-/** The object loadPython() returns. */
-export class Python {
-  constructor(Module, { stdout, stderr, argv, indexURL, lockFileURL, diagnostic }) {
+/** The object loadPyodide() returns (see docs/runtime.md for each member). */
+export class PyodideAPI {
+  constructor(Module, {
+    devices, defaults, argv, indexURL, lockFileURL, diagnostic, version, jsglobals, node,
+    convertNullToNone = false,
+  }) {
     this._Module = Module;
-    this._sinks = [stdout, stderr];
+    this._devices = devices;
+    this._defaults = defaults; // the default sinks and source, for setStdout({}) and friends
     this._started = false;
     this._argv = argv;
+    this._jsglobals = jsglobals;
+    this._node = node;
+    this._convertNullToNone = convertNullToNone;
+    this._bridge = undefined;
+    /** kiln's version (also `pyodide.__version__` in Python). */
+    this.version = version;
     this._packageLoader = new PackageLoader(Module, {
       indexURL, lockFileURL, diagnostic,
-      findImports: (code) => decodeAnswer(this._call("_find_imports", code)),
+      findImports: (code) => this._helperText("find_imports", String(code)),
       // New files in site-packages become importable (when the interpreter runs).
       onInstalled: () => {
-        if (this._started) this._call("_packages_installed", SITE_PACKAGES);
+        if (this._started) this._helperText("packages_installed", SITE_PACKAGES);
       },
     });
     /** Packages loaded so far: name → the URL of the file they came from. */
     this.loadedPackages = this._packageLoader.loadedPackages;
+    /** emscripten's file system. */
     this.FS = Module.FS;
-    this.globals = {
-      get: (name) => decodeAnswer(this._call("_get", name)),
-      set: (name, value) => void this._call("_set", JSON.stringify([name, value])),
-    };
+    this.ERRNO_CODES = Module.ERRNO_CODES;
+    /** The JS side of pyodide.ffi: PythonError and the PyProxy classes (for instanceof). */
+    this.ffi = { PythonError, ...PYPROXY_CLASSES };
   }
 
-  /** Starts the interpreter (lazily: the command line runs main() instead). */
-  _start() {
+  /** The standard streams' sinks (flushed after each run). */
+  get _sinks() {
+    return [this._devices[1].sink, this._devices[2].sink];
+  }
+
+  _flush() {
+    for (const sink of this._sinks) sink.flush();
+  }
+
+  /**
+   * The bridge, made once before Python first starts: it registers the built-in module
+   * `_kiln_js`, which Python's start-up (this API's, or the command line's main()) then finds.
+   * An interpreter that exports no C API (a test double) has no bridge.
+   */
+  _prepareBridge() {
+    if (this._bridge !== undefined || !this._Module.LDSO?.loadedLibsByName?.__main__) return;
+    this._bridge = new Bridge(this._Module, {
+      jsglobals: this._jsglobals, version: this.version, node: this._node,
+    });
+    this._bridge.nullToNone = this._convertNullToNone;
+    this._bridge.onFlush = () => this._flush();
+    this._bridge.registerModule();
+  }
+
+  /**
+   * Starts the interpreter (once), without the rest of the bridge: what the command line
+   * needs to find a snippet's imports before main() runs.
+   */
+  _startInterpreter() {
     if (this._started) return;
-    const M = this._Module;
-    M._Py_InitializeEx(0);
-    const source = M.stringToNewUTF8(
-      `import sys\n_m = type(sys)("_kiln")\n` +
-      `exec(compile(${JSON.stringify(HELPER_SOURCE)}, "<kiln>", "exec"), _m.__dict__)\n` +
-      `sys.modules["_kiln"] = _m\ndel _m, sys\n`);
-    const failed = M._PyRun_SimpleString(source);
-    M._free(source);
-    if (failed) throw new Error("kiln: the runtime's helper failed to start (see stderr)");
-    const name = M.stringToNewUTF8("_kiln");
-    this._helper = M._PyImport_ImportModule(name);
-    M._free(name);
+    this._prepareBridge();
+    this._Module._Py_InitializeEx(0);
     this._started = true;
-    // Unit separator: C strings end at NUL, and arguments may contain newlines.
-    this._call("_set_argv", this._argv.join("\x1f"));
+    this._apiStarted = false;
   }
 
-  /** Calls helper function `fn` with one string; returns its text answer. */
-  _call(fn, text) {
-    this._start();
+  /**
+   * Calls a function of the `_kiln` helper with one string; returns its str result. Only the
+   * few C API functions every interpreter build exports are used (no bridge needed).
+   */
+  _helperText(name, text) {
+    this._startInterpreter();
     const M = this._Module;
-    const fnName = M.stringToNewUTF8(fn);
-    const func = M._PyObject_GetAttrString(this._helper, fnName);
+    const c = (s) => M.stringToNewUTF8(s);
+    const moduleName = c("_kiln");
+    const helper = M._PyImport_ImportModule(moduleName);
+    M._free(moduleName);
+    const fnName = c(name);
+    const fn = helper ? M._PyObject_GetAttrString(helper, fnName) : 0;
     M._free(fnName);
-    const argText = M.stringToNewUTF8(text);
+    const argText = c(text);
     const arg = M._PyUnicode_FromString(argText);
     M._free(argText);
-    const result = M._PyObject_CallOneArg(func, arg);
+    const result = fn ? M._PyObject_CallOneArg(fn, arg) : 0;
     M._Py_DecRef(arg);
-    M._Py_DecRef(func);
-    for (const s of this._sinks) s.flush();
+    if (fn) M._Py_DecRef(fn);
+    if (helper) M._Py_DecRef(helper);
+    this._flush();
     if (!result) {
       M._PyErr_Print();
-      throw new Error(`kiln: internal error in ${fn}`);
+      this._flush();
+      throw new Error(`kiln: internal error in _kiln.${name}`);
     }
     const answer = M.UTF8ToString(M._PyUnicode_AsUTF8(result));
     M._Py_DecRef(result);
     return answer;
   }
 
-  /**
-   * Runs code in __main__ and returns the value of its last expression: a JS string, number
-   * (BigInt beyond 2^53), boolean or undefined (None), or the repr() of any other object.
-   * Throws PythonError (message = traceback) when the code raises.
-   */
-  runPython(code) {
-    return decodeAnswer(this._call("_run", String(code)));
+  /** Starts the interpreter and the bridge's Python half (once). */
+  _start() {
+    if (this._started && this._apiStarted) return;
+    this._startInterpreter();
+    const b = this._bridge;
+    if (!b) throw new Error("kiln: this runtime has no JavaScript bridge (its interpreter exports no C API)");
+    this._apiStarted = true;
+    const { api } = b;
+    const imported = (name) => {
+      const module = this._import(name);
+      if (!module) {
+        api.PyErr_Print();
+        this._flush();
+        throw new Error(`kiln: the runtime's module ${name} failed to import (see stderr)`);
+      }
+      return module;
+    };
+    api.Py_DecRef(imported("_kiln_ffi"));
+    this._kiln = imported("_kiln");
+    {
+      this._callObject(this._kiln, "install_webloop_on_import", []);
+      const sys = imported("sys");
+      const argv = b.toPyDeep(this._argv);
+      api.PyObject_SetAttr(sys, api.name("argv"), argv);
+      api.Py_DecRef(argv);
+      api.Py_DecRef(sys);
+      const main = imported("__main__");
+      const dict = api.PyObject_GetAttr(main, api.name("__dict__"));
+      api.Py_DecRef(main);
+      this._globals = b.pyproxies.create(dict);
+      api.Py_DecRef(dict);
+      const kiln = this;
+      b.pyproxies.extend(this._globals, {
+        get(key) {
+          return kiln._callObject(kiln._kiln, "globals_get", [this, key]);
+        },
+      });
+      const pyodide = imported("pyodide");
+      this._pyodide_py = b.pyproxies.create(pyodide);
+      api.Py_DecRef(pyodide);
+      // Python code can reach this API as the module `pyodide_js`, as in Pyodide.
+      this.registerJsModule("pyodide_js", this);
+    }
   }
 
-  /** Like runPython, with top-level `await` allowed (run on a Python asyncio event loop). */
-  async runPythonAsync(code) {
-    return decodeAnswer(this._call("_run_async", String(code)));
+  /** A PyProxy of `__main__`'s dict (get, set, has, delete); get falls back to builtins. */
+  get globals() {
+    this._start();
+    return this._globals;
+  }
+
+  /** A PyProxy of the Python package `pyodide`. */
+  get pyodide_py() {
+    this._start();
+    return this._pyodide_py;
+  }
+
+  /** A new reference to the module `name` (0 and a Python error if it does not import). */
+  _import(name) {
+    const { api } = this._bridge;
+    const c = api.cString(name);
+    const module = api.PyImport_ImportModule(c);
+    api.free(c);
+    return module;
+  }
+
+  /** Calls `module.name(*args)` with JS arguments; returns a JS value (the caller owns proxies). */
+  _callObject(module, name, args) {
+    const b = this._bridge;
+    const { api } = b;
+    try {
+      const fn = b.check(api.PyObject_GetAttr(module, api.name(name)));
+      try {
+        return b.callPython(fn, args);
+      } finally {
+        api.Py_DecRef(fn);
+      }
+    } catch (e) {
+      throw b.jsError(e);
+    } finally {
+      this._flush();
+    }
+  }
+
+  /** A PyProxy's Python object (for the `globals` and `locals` options), or None. */
+  _namespace(proxy) {
+    if (proxy === undefined) return undefined;
+    const state = this._bridge.pyproxies.stateOf(proxy);
+    if (state === undefined) throw new TypeError("globals and locals must be PyProxies of dicts");
+    return proxy;
+  }
+
+  /**
+   * Runs Python code in `__main__` (or `options.globals`); returns the value of its final
+   * expression (none when the code ends with `;`): a JS value, or a PyProxy the caller owns.
+   * A Python exception is thrown as PythonError (message: the traceback).
+   */
+  runPython(code, { globals, locals, filename = "<exec>" } = {}) {
+    this._start();
+    return this._callObject(this._kiln, "eval_code",
+      [String(code), this._namespace(globals), this._namespace(locals), filename]);
+  }
+
+  /**
+   * Like runPython, with top-level `await` allowed (Python awaits JS promises, and the code
+   * runs as a task on the event loop, which runs on JS's). Resolves to the final value.
+   */
+  async runPythonAsync(code, { globals, locals, filename = "<exec>" } = {}) {
+    this._start();
+    const coroutine = this._callObject(this._kiln, "eval_code_async",
+      [String(code), this._namespace(globals), this._namespace(locals), filename]);
+    try {
+      return await coroutine;
+    } finally {
+      coroutine.destroy();
+      this._flush();
+    }
+  }
+
+  /** A JS value converted to Python deeply (Array → list, Object and Map → dict, Set → set). */
+  toPy(value, { depth = -1, defaultConverter } = {}) {
+    this._start();
+    const b = this._bridge;
+    try {
+      const object = b.toPyDeep(value, { depth, defaultConverter });
+      try {
+        return b.toJs(object);
+      } finally {
+        b.api.Py_DecRef(object);
+      }
+    } catch (e) {
+      throw b.jsError(e);
+    }
+  }
+
+  /** Imports a Python module: a PyProxy of it. */
+  pyimport(name) {
+    this._start();
+    const b = this._bridge;
+    const { api } = b;
+    const module = this._import(String(name));
+    try {
+      if (!module) throw b.pythonError();
+      return b.toJs(module);
+    } finally {
+      if (module) api.Py_DecRef(module);
+      this._flush();
+    }
+  }
+
+  /** `import name` in Python gives the JS object `module` (attributes: `from name import x`). */
+  registerJsModule(name, module) {
+    this._callFfi("register_js_module", [String(name), module]);
+  }
+
+  /** Undoes registerJsModule. */
+  unregisterJsModule(name) {
+    this._callFfi("unregister_js_module", [String(name)]);
+  }
+
+  _callFfi(name, args) {
+    this._start();
+    const ffi = this._import("_kiln_ffi");
+    if (!ffi) throw this._bridge.pythonError();
+    try {
+      return this._callObject(ffi, name, args);
+    } finally {
+      this._bridge.api.Py_DecRef(ffi);
+    }
+  }
+
+  /** Whether `value` is a PyProxy (Pyodide has it, deprecated for `instanceof ffi.PyProxy`). */
+  isPyProxy(value) {
+    return value instanceof PYPROXY_CLASSES.PyProxy;
+  }
+
+  /**
+   * Where Python's output goes: { batched(line) } per line, { raw(byte) } per byte,
+   * { write(bytes) → count } a writer, or {} for the default. `isatty` says it is a terminal.
+   */
+  setStdout(options = {}) {
+    this._setOutput(1, options);
+  }
+
+  setStderr(options = {}) {
+    this._setOutput(2, options);
+  }
+
+  _setOutput(fd, options) {
+    const device = this._devices[fd];
+    device.sink.flush();
+    device.sink = options.batched ? new LineSink(options.batched)
+      : options.raw ? new RawSink(options.raw)
+        : options.write ? new WriterSink(options)
+          : this._defaults[fd];
+    this._setTty(fd, options.isatty);
+  }
+
+  /**
+   * Where Python's input comes from: { stdin() → string | bytes | number | null } per call,
+   * { read(buffer) → count }, { error: true } (reading fails), or {} for the default.
+   */
+  setStdin(options = {}) {
+    const device = this._devices[0];
+    device.read = options.error ? undefined
+      : options.read ? (buffer) => options.read(buffer)
+        : options.stdin ? callbackSource(options.stdin)
+          : this._defaults[0];
+    this._setTty(0, options.isatty);
+  }
+
+  _setTty(fd, isatty) {
+    const device = this._devices[fd];
+    device.tty = Boolean(isatty);
+    const stream = this.FS.getStream?.(fd);
+    if (stream) stream.tty = device.tty ? { ops: {} } : undefined;
   }
 
   /**
@@ -101,5 +346,33 @@ export class Python {
    */
   loadPackagesFromImports(code, options) {
     return this._packageLoader.loadPackagesFromImports(code, options);
+  }
+
+  /** Node: makes the host folder `hostPath` reachable at `emscriptenPath`. */
+  mountNodeFS(emscriptenPath, hostPath) {
+    if (!IS_NODE) throw new Error("mountNodeFS works in Node only");
+    this.FS.mkdirTree(emscriptenPath);
+    this.FS.mount(this.FS.filesystems.NODEFS, { root: hostPath }, emscriptenPath);
+  }
+
+  /** Pyodide's debug switch: kiln has no extra checks to turn on. Returns the old value. */
+  setDebug(debug) {
+    const old = Boolean(this._debug);
+    this._debug = Boolean(debug);
+    return old;
+  }
+
+  /** Interrupts need a SharedArrayBuffer and a worker: not supported yet (a no-op). */
+  setInterruptBuffer() {}
+
+  checkInterrupt() {}
+
+  /** For tests: live proxies both ways and the wasm heap's size. */
+  get _api() {
+    return { stats: () => this._bridge?.stats() };
+  }
+
+  get _module() {
+    return this._Module;
   }
 }

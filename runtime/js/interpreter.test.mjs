@@ -1,76 +1,99 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HELPER_SOURCE, PythonError } from "./helper.mjs";
-import { Python } from "./interpreter.mjs";
-import { LineSink } from "./streams.mjs";
+import { PyodideAPI } from "./interpreter.mjs";
+import { FdSink, LineSink, installStandardStreams } from "./streams.mjs";
 import { mockFactory } from "./testing/emscripten.mjs";
 
-/** A Python object on the mock runtime; `calls` records each helper call. */
-async function python(helper = {}, argv = [""]) {
+// The API on the mock runtime: what needs no bridge (the helper calls, streams, packages).
+// Running Python, proxies and conversions need a built runtime: tests/browser/bridge*.test.mjs.
+
+/** An API object on the mock runtime; `calls` records each helper call. */
+async function api(helper = {}) {
   const calls = [];
-  const recorded = Object.fromEntries(["_run", "_run_async", "_get", "_set", "_set_argv",
-    "_find_imports", "_packages_installed"].map((name) => [name, (text) => {
+  const recorded = Object.fromEntries(["find_imports", "packages_installed"].map((name) => [name, (text) => {
     calls.push([name, text]);
-    return (helper[name] ?? (() => "none\n"))(text);
+    return (helper[name] ?? (() => ""))(text);
   }]));
   const Module = await mockFactory({ helper: recorded })({});
   const output = [];
   const sink = new LineSink((line) => output.push(line));
-  const py = new Python(Module, {
-    stdout: sink, stderr: sink, argv, indexURL: "file:///dist/",
-    lockFileURL: "file:///dist/pyodide-lock.json", diagnostic: () => "",
+  const devices = installStandardStreams(Module, {
+    stdin: () => 0, stdout: sink, stderr: sink, ttys: [false, false, false],
+  });
+  const py = new PyodideAPI(Module, {
+    devices, defaults: [() => 0, sink, sink], argv: [""], indexURL: "file:///dist/",
+    lockFileURL: "file:///dist/pyodide-lock.json", diagnostic: () => "", version: "9.9.9",
   });
   return { py, Module, calls, output };
 }
 
-test("the interpreter starts on first use, with the helper as module _kiln and sys.argv set", async () => {
-  const { py, Module, calls } = await python({}, ["prog", "a\nb"]);
-  assert.equal(Module.initialized, false);
-  assert.equal(py.FS, Module.FS);
-  py.runPython("1");
+test("helper calls start the interpreter once, without the bridge, and release what they make", async () => {
+  const { py, Module, calls } = await api({ find_imports: (code) => code === "import a" ? "a" : "" });
+  assert.equal(Module.initialized, false, "not started by loading");
+  assert.equal(await py._packageLoader._findImports("import a"), "a");
   assert.equal(Module.initialized, true);
-  assert.equal(Module.ran.length, 1);
-  assert.ok(Module.ran[0].includes(`exec(compile(${JSON.stringify(HELPER_SOURCE)}, "<kiln>", "exec"), _m.__dict__)`));
-  assert.ok(Module.ran[0].includes(`sys.modules["_kiln"] = _m`));
-  assert.deepEqual(calls, [["_set_argv", "prog\x1fa\nb"], ["_run", "1"]]);
-  py.runPython("2");
-  assert.equal(Module.ran.length, 1, "started once");
-  // Every string and object of a call is released; the helper module stays.
-  assert.equal(Module.live(), 1);
+  py._helperText("find_imports", "x");
+  assert.deepEqual(calls, [["find_imports", "import a"], ["find_imports", "x"]]);
+  assert.equal(Module.live(), 0, "every string and object of a call is released");
+  assert.equal(py._bridge, undefined, "the mock exports no C API: no bridge");
 });
 
-test("runPython returns the answer's value, throws PythonError, and flushes output", async () => {
-  const { py, output } = await python({
-    _run: (code) => code === "fail" ? "error\nKeyError\nTraceback…\nKeyError: 'x'" : "int\n2",
-    _run_async: () => "str\ndone",
-  });
-  assert.equal(py.runPython("1+1"), 2);
-  py._sinks[0].write(new TextEncoder().encode("partial"));
-  assert.throws(() => py.runPython("fail"),
-    (error) => error instanceof PythonError && error.type === "KeyError");
-  assert.deepEqual(output, ["partial"], "the unfinished line is passed on after the call");
-  assert.equal(await py.runPythonAsync("await x"), "done");
-});
-
-test("globals go through the helper as JSON; a failing helper is an internal error", async () => {
-  const { py, Module, calls } = await python({
-    _get: (name) => name === "x" ? "int\n3" : "undefined\n",
-    _find_imports: () => { throw new Error("helper raised"); },
-  });
-  py.globals.set("data", { a: [1, 2] });
-  assert.deepEqual(calls.at(-1), ["_set", '["data",{"a":[1,2]}]']);
-  assert.equal(py.globals.get("x"), 3);
-  assert.equal(py.globals.get("y"), undefined);
-  assert.throws(() => py._call("_find_imports", "import x"), /^Error: kiln: internal error in _find_imports$/);
+test("a failing helper is an internal error; Python's API needs the bridge", async () => {
+  const { py, Module } = await api({ find_imports: () => { throw new Error("helper raised"); } });
+  assert.throws(() => py._helperText("find_imports", "import x"), /^Error: kiln: internal error in _kiln.find_imports$/);
   assert.equal(Module.errors, 1, "the Python error was printed");
+  assert.throws(() => py.runPython("1"), /kiln: this runtime has no JavaScript bridge/);
 });
 
 test("package loads make new files importable once the interpreter runs", async () => {
-  const { py, calls } = await python();
+  const { py, calls } = await api();
   py._packageLoader._onInstalled();
   assert.deepEqual(calls, [], "not started: nothing to tell");
-  py.runPython("1");
+  py._startInterpreter();
   py._packageLoader._onInstalled();
-  assert.deepEqual(calls.at(-1), ["_packages_installed", "/usr/local/lib/python3.15/site-packages"]);
+  assert.deepEqual(calls.at(-1), ["packages_installed", "/usr/local/lib/python3.15/site-packages"]);
   assert.equal(py.loadedPackages, py._packageLoader.loadedPackages);
+});
+
+test("setStdout, setStderr and setStdin replace the devices' sinks and source", async () => {
+  const { py, Module, output } = await api();
+  const lines = [];
+  py.setStdout({ batched: (line) => lines.push(line), isatty: true });
+  Module.FS.writeFd(1, "a\nb");
+  py._flush();
+  assert.deepEqual(lines, ["a", "b"]);
+  assert.ok(Module.FS.getStream(1).tty, "isatty makes fd 1 a terminal");
+  const bytes = [];
+  py.setStderr({ raw: (byte) => bytes.push(byte) });
+  Module.FS.writeFd(2, "hi");
+  assert.equal(String.fromCharCode(...bytes), "hi");
+  const chunks = [];
+  py.setStdout({ write: (buffer) => { chunks.push(buffer.slice(0, 2)); return Math.min(2, buffer.length); } });
+  Module.FS.writeFd(1, "xyz");
+  assert.deepEqual(chunks.map((c) => new TextDecoder().decode(c)), ["xy", "z"]);
+  py.setStdout();
+  Module.FS.writeFd(1, "default\n");
+  assert.deepEqual(output, ["default"], "{} goes back to the default sink");
+  assert.equal(Module.FS.getStream(1).tty, undefined);
+  const input = ["line\n", null];
+  py.setStdin({ stdin: () => input.shift() });
+  assert.equal(Module.FS.readFd(0, 64), "line\n");
+  py.setStdin({ read: (buffer) => { buffer[0] = 65; return 1; } });
+  assert.equal(Module.FS.readFd(0, 64), "A");
+  py.setStdin({ error: true });
+  assert.throws(() => Module.FS.readFd(0, 1), (error) => error.errno === 29);
+  assert.ok(new FdSink(null, 1) instanceof FdSink);
+});
+
+test("the API carries Pyodide's names", async () => {
+  const { py } = await api();
+  for (const name of ["runPython", "runPythonAsync", "toPy", "pyimport", "registerJsModule",
+    "unregisterJsModule", "setStdout", "setStderr", "setStdin", "loadPackage",
+    "loadPackagesFromImports", "mountNodeFS", "isPyProxy", "setDebug", "checkInterrupt"]) {
+    assert.equal(typeof py[name], "function", name);
+  }
+  assert.equal(py.version, "9.9.9");
+  assert.equal(typeof py.ffi.PythonError, "function");
+  assert.equal(typeof py.ffi.PyProxy, "function");
+  assert.equal(py.isPyProxy({}), false);
 });

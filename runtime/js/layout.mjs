@@ -1,11 +1,14 @@
 // Where things are in the runtime's own file system (emscripten's, in memory), and the name of
 // the package index beside the loader. The runtime's build (recipes/cpython) decides the prefix.
 
-// The platform the runtime is built for. `kiln` writes these two lines from the platform file
+// The platform the runtime is built for. `kiln` writes these three lines from the platform file
 // when it assembles dist/python.mjs (src/bundle/runtime.rs); the values here are for the unit
 // tests, which import this file as it is.
 export const PYTHON_VERSION = "3.15";
 export const PLATFORM_TAG = "pyemscripten_2026_5_wasm32";
+// kiln's version: the JS API's `version` and Python's `pyodide.__version__` (written the
+// same way).
+export const KILN_VERSION = "0.1.0";
 
 // The runtime was configured with --prefix=/usr/local: its own sys.prefix, and where
 // CPython's path computation looks for lib/python3XY.zip without any further setting.

@@ -1,10 +1,11 @@
 // kiln's loader for its CPython WebAssembly runtime (the pyemscripten platform of its build).
 //
-// Library use (Node or a browser):
-//   import { loadPython } from "./python.mjs";
-//   const py = await loadPython();
-//   py.runPython("1 + 1");                 // 2
-//   await py.loadPackage("numpy");         // from pyodide-lock.json, with its dependencies
+// Library use (Node or a browser), with Pyodide's API:
+//   import { loadPyodide } from "./python.mjs";
+//   const pyodide = await loadPyodide();
+//   pyodide.runPython("1 + 1");                          // 2
+//   pyodide.runPython("import js; js.Math.max(3, 4)");   // 4: Python drives JS objects
+//   await pyodide.loadPackage("numpy");                  // from pyodide-lock.json
 //
 // Command line (Node), like python3:
 //   node python.mjs -c "print(1 + 1)"  |  node python.mjs script.py args…  |  node python.mjs -m mod
@@ -17,11 +18,15 @@
 // runtime/README.md). In dist/ they are assembled into this one file.
 
 import { boot } from "./boot.mjs";
+import { PythonError } from "./bridge/errors.mjs";
 import { main } from "./cli.mjs";
-import { PythonError } from "./helper.mjs";
 import { IS_NODE } from "./host.mjs";
+import { KILN_VERSION } from "./layout.mjs";
 
 export { PythonError };
+
+/** kiln's version. */
+export const version = KILN_VERSION;
 
 /**
  * Loads the runtime. Options (all optional):
@@ -41,6 +46,21 @@ export { PythonError };
  */
 export async function loadPython(options = {}) {
   return boot(options, import.meta.url);
+}
+
+/**
+ * Loads the runtime and starts Python, with Pyodide's option names: indexURL, lockFileURL,
+ * packages, stdout, stderr, stdin, args (sys.argv after the program name), env, jsglobals
+ * (what `import js` sees; default globalThis), fsInit (called with FS before Python starts),
+ * convertNullToNone; and kiln's mountHost. Resolves to the API (docs/runtime.md).
+ */
+export async function loadPyodide(options = {}) {
+  const { args, packages, ...rest } = options;
+  const argv = args !== undefined ? ["", ...args] : options.argv ?? [""];
+  const pyodide = await boot({ ...rest, argv }, import.meta.url);
+  pyodide._start();
+  if (packages?.length) await pyodide.loadPackage(packages);
+  return pyodide;
 }
 
 if (IS_NODE && process.argv[1]) {

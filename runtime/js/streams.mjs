@@ -32,6 +32,35 @@ export class LineSink {
   }
 }
 
+/** Output to a JS callback, one call per byte (Pyodide's `raw` handler). */
+export class RawSink {
+  constructor(callback) {
+    this.callback = callback;
+  }
+  write(bytes) {
+    for (const byte of bytes) this.callback(byte);
+  }
+  flush() {}
+}
+
+/** Output to a writer: `write(bytes)` returns how many bytes it took (Pyodide's `write`). */
+export class WriterSink {
+  constructor(writer) {
+    this.writer = writer;
+  }
+  write(bytes) {
+    let done = 0;
+    while (done < bytes.length) {
+      const n = this.writer.write(bytes.subarray(done));
+      if (!(n > 0)) throw new Error("kiln: an output writer took no bytes");
+      done += n;
+    }
+  }
+  flush() {
+    this.writer.fsync?.();
+  }
+}
+
 /** Output straight to a host file descriptor (Node), byte for byte. */
 export class FdSink {
   constructor(fs, fd) {
@@ -65,16 +94,26 @@ export function fdSource(fs, fd) {
   };
 }
 
-/** Input from a JS callback returning a string, bytes, or null/undefined at end of input. */
+/**
+ * Input from a JS callback returning a string, bytes (Uint8Array, ArrayBuffer), a number (one
+ * byte), or null/undefined at end of input. After the end, the next read asks again (a
+ * console can be typed into more than once).
+ */
 export function callbackSource(callback) {
   const encoder = new TextEncoder();
   let rest = new Uint8Array(0);
   let ended = false;
   return (buffer) => {
+    if (ended && rest.length === 0) {
+      ended = false;
+      return 0;
+    }
     while (rest.length === 0 && !ended) {
       const chunk = callback();
       if (chunk === null || chunk === undefined) ended = true;
-      else rest = typeof chunk === "string" ? encoder.encode(chunk) : new Uint8Array(chunk);
+      else if (typeof chunk === "string") rest = encoder.encode(chunk);
+      else if (typeof chunk === "number") rest = new Uint8Array([chunk]);
+      else rest = new Uint8Array(chunk);
     }
     const n = Math.min(rest.length, buffer.length);
     buffer.set(rest.subarray(0, n));
@@ -86,14 +125,16 @@ export function callbackSource(callback) {
 /**
  * Replaces emscripten's default standard streams (which go through console.log one line at a
  * time and report no errors) with devices that hand whole buffers to the sinks above. Python
- * sees ordinary character devices on fds 0-2, so sys.stdin/stdout/stderr all exist.
+ * sees ordinary character devices on fds 0-2, so sys.stdin/stdout/stderr all exist. Returns
+ * the three devices, whose `read`, `sink` and `tty` may be replaced later.
  */
 export function installStandardStreams(Module, { stdin, stdout, stderr, ttys }) {
   const FS = Module.FS;
+  // Mutable: setStdin/setStdout/setStderr replace `read`, `sink` and `tty` later.
   const devices = [
-    { name: "stdin", flags: 0 /* O_RDONLY */, read: stdin },
-    { name: "stdout", flags: 1 /* O_WRONLY */, sink: stdout },
-    { name: "stderr", flags: 1, sink: stderr },
+    { name: "stdin", flags: 0 /* O_RDONLY */, read: stdin, tty: ttys[0] },
+    { name: "stdout", flags: 1 /* O_WRONLY */, sink: stdout, tty: ttys[1] },
+    { name: "stderr", flags: 1, sink: stderr, tty: ttys[2] },
   ];
   for (const fd of [0, 1, 2]) FS.close(FS.getStream(fd));
   devices.forEach((d, fd) => {
@@ -101,7 +142,7 @@ export function installStandardStreams(Module, { stdin, stdout, stderr, ttys }) 
     FS.registerDevice(dev, {
       open(stream) {
         // A tty object makes isatty() true, so Python line-buffers and the REPL prompts.
-        if (ttys[fd]) stream.tty = { ops: {} };
+        if (d.tty) stream.tty = { ops: {} };
       },
       close() {},
       read(stream, buffer, offset, length) {
@@ -119,4 +160,5 @@ export function installStandardStreams(Module, { stdin, stdout, stderr, ttys }) 
     const stream = FS.open(path, d.flags);
     if (stream.fd !== fd) throw new Error(`kiln: ${d.name} opened as fd ${stream.fd}`);
   });
+  return devices;
 }

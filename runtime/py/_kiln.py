@@ -1,107 +1,118 @@
-# _kiln: the Python side of the loader's JS API (runtime/js/helper.mjs is the other side).
-#
-# The loader runs this file once after the interpreter starts, as module `_kiln` with the file
-# name "<kiln>" (so its frames can be cut from tracebacks). Each function takes one string and
-# answers with text, "<kind>\n<value>", so that the JS side needs only a handful of C API calls.
-# It imports as little as possible: `json` alone (with re, enum, collections…) cost 0.3 s of
-# start-up.
+"""_kiln: what the loader's JS API asks of Python, apart from the bridge itself.
 
-import _ast, sys
+Running code as a notebook cell does (`eval_code`, `eval_code_async`: the value of a final
+expression is the result), formatting an exception for a `PythonError`, finding the modules a
+snippet imports (for packages that load by themselves), and making new packages importable.
+The loader writes this file into the runtime's standard library folder and calls these
+functions through the bridge (runtime/js/interpreter.mjs). It imports as little as possible:
+`json` alone (with re, enum, collections...) would cost 0.3 s of start-up.
+"""
 
-_main = sys.modules["__main__"].__dict__
-_loop = None
+import _ast
+import sys
+
 _CO_COROUTINE = 0x80
 
-def _answer(kind, text):
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # lone surrogates cannot cross as UTF-8
-        text = text.encode("utf-8", "backslashreplace").decode()
-    return kind + "\n" + text
 
-def _encode(value):
-    kind = type(value)
-    if value is None:
-        return _answer("none", "")
-    if kind is bool:
-        return _answer("bool", "1" if value else "")
-    if kind is int:
-        return _answer("int", str(value))
-    if kind is float:
-        return _answer("float", repr(value))
-    if kind is str:
-        return _answer("str", value)
-    return _answer("repr", repr(value))
-
-def _error(exc):
-    import traceback
-    # Hide this helper's own frames: the traceback starts at the user's code.
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == "<kiln>":
-        tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb))
-    return _answer("error", type(exc).__name__ + "\n" + text)
-
-def _compile(source, flags):
-    # Like a notebook cell: the value of a final expression statement is the result,
-    # unless the code ends with a semicolon.
-    tree = compile(source, "<exec>", "exec", _ast.PyCF_ONLY_AST | flags)
+def _compile(source, filename, flags):
+    # Like a notebook cell: the value of a final expression statement is the result, unless
+    # the code ends with a semicolon.
+    tree = compile(source, filename, "exec", _ast.PyCF_ONLY_AST | flags)
     last = None
     if tree.body and isinstance(tree.body[-1], _ast.Expr) and not source.rstrip().endswith(";"):
         last = _ast.Expression(tree.body.pop().value)
-    body = compile(tree, "<exec>", "exec", flags)
-    tail = compile(last, "<exec>", "eval", flags) if last is not None else None
+    body = compile(tree, filename, "exec", flags)
+    tail = compile(last, filename, "eval", flags) if last is not None else None
     return body, tail
 
-def _eval(code):
-    # With top-level await allowed, code that awaits compiles to a coroutine: run it to the
-    # end on one event loop that lives across calls.
-    global _loop
-    value = eval(code, _main)
-    if code.co_flags & _CO_COROUTINE:
-        import asyncio
-        if _loop is None or _loop.is_closed():
-            _loop = asyncio.new_event_loop()
-        value = _loop.run_until_complete(value)
+
+def eval_code(source, globals=None, locals=None, filename="<exec>"):
+    """Runs `source`; returns the value of its final expression (None if there is none)."""
+    if globals is None:
+        globals = sys.modules["__main__"].__dict__
+    body, tail = _compile(source, filename, 0)
+    eval(body, globals, locals)
+    return eval(tail, globals, locals) if tail is not None else None
+
+
+async def eval_code_async(source, globals=None, locals=None, filename="<exec>"):
+    """Like eval_code with top-level `await` allowed: a coroutine (the JS API runs it as a
+    task on the WebLoop, which runs on the JS event loop)."""
+    if globals is None:
+        globals = sys.modules["__main__"].__dict__
+    body, tail = _compile(source, filename, _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    value = eval(body, globals, locals)
+    if body.co_flags & _CO_COROUTINE:
+        await value
+    if tail is None:
+        return None
+    value = eval(tail, globals, locals)
+    if tail.co_flags & _CO_COROUTINE:
+        value = await value
     return value
 
-def _run(source, flags=0):
+
+async def console_run(source, filename="<console>"):
+    """Runs a console's input (top-level `await` allowed) in `__main__`; returns the repr of
+    its value, as Python's console shows it (None: nothing to show), and keeps the value as
+    `_`."""
+    value = await eval_code_async(source, None, None, filename)
+    if value is None:
+        return None
+    import builtins
+
+    builtins._ = value
+    return repr(value)
+
+
+def globals_get(namespace, key):
+    """namespace[key], else the builtin of that name, else None (the JS API's globals.get)."""
     try:
-        body, tail = _compile(source, flags)
-        _eval(body)
-        answer = _encode(_eval(tail) if tail is not None else None)
-    except BaseException as exc:
-        answer = _error(exc)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    return answer
+        return namespace[key]
+    except KeyError:
+        import builtins
 
-def _run_async(source):
-    return _run(source, _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        return getattr(builtins, key, None)
 
-def _get(name):
-    return _encode(_main[name]) if name in _main else _answer("undefined", "")
 
-def _set(request):
-    import json
-    name, value = json.loads(request)
-    _main[name] = value
-    return _answer("none", "")
+def is_complete(source):
+    """Whether `source` is a complete statement for a console (False: wait for more lines).
+    Code with a syntax error is complete: running it reports the error."""
+    import codeop
 
-def _set_argv(request):
-    sys.argv[:] = request.split("\x1f")
-    return _answer("none", "")
+    try:
+        # "single", as Python's own console: a compound statement ends with an empty line.
+        return codeop.compile_command(source, "<console>", "single") is not None
+    except (SyntaxError, ValueError, OverflowError):
+        return True
 
-def _find_imports(source):
-    # Top-level names of the modules a snippet imports, anywhere in it (absolute imports only:
-    # a relative one names a module of the snippet's own package). Code that does not parse
-    # imports nothing here; running it reports the error.
+
+# Files of the runtime's own Python code: their frames are left out of tracebacks.
+_INTERNAL = ("_kiln.py", "_kiln_ffi.py", "<kiln>")
+
+
+def format_exception(exc):
+    """The traceback of `exc` as Python prints it, without the runtime's own frames at the
+    top. Also sets sys.last_exc (and last_type/value/traceback), as the REPL does."""
+    import traceback
+
+    sys.last_exc = sys.last_value = exc
+    sys.last_type = type(exc)
+    sys.last_traceback = tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.endswith(_INTERNAL):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def find_imports(source):
+    """Top-level names of the modules a snippet imports, anywhere in it, "\\n"-separated
+    (absolute imports only: a relative one names a module of the snippet's own package).
+    Code that does not parse imports nothing here; running it reports the error."""
     try:
         tree = compile(source, "<imports>", "exec",
                        _ast.PyCF_ONLY_AST | _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     except (SyntaxError, ValueError):
-        return _answer("str", "")
+        return ""
     names = {}  # in order of appearance
     todo = [tree]
     while todo:
@@ -119,9 +130,12 @@ def _find_imports(source):
             elif isinstance(value, _ast.AST):
                 children.append(value)
         todo.extend(reversed(children))
-    return _answer("str", "\n".join(names))
+    return "\n".join(names)
 
-def _packages_installed(site):
+
+def packages_installed(site):
+    """New files in `site` (site-packages) and the folders below it become importable.
+    Returns "" (the loader calls it as it calls find_imports: a string in, a string out)."""
     # Under python -S, site.py did not put site-packages on sys.path; loading a package asks
     # for it to be importable.
     if site not in sys.path:
@@ -135,4 +149,46 @@ def _packages_installed(site):
     metadata = sys.modules.get("importlib.metadata")
     if metadata is not None:
         metadata.MetadataPathFinder.invalidate_caches()
-    return _answer("none", "")
+    return ""
+
+
+class _InstallingLoader:
+    """asyncio's own loader, which also makes a WebLoop the running loop once asyncio has
+    loaded (see install_webloop_on_import)."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        from pyodide.webloop import install
+
+        install()
+
+
+class _AsyncioHook:
+    def find_spec(self, name, path=None, target=None):
+        if name != "asyncio":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _InstallingLoader(spec.loader)
+        return spec
+
+
+def install_webloop_on_import():
+    """The JS API's event loop, a WebLoop (pyodide/webloop.py), becomes asyncio's running loop
+    when something first imports asyncio: importing asyncio takes 0.3 s and more of a
+    start-up, which code that never uses it should not pay."""
+    if "asyncio" in sys.modules:
+        from pyodide.webloop import install
+
+        install()
+    elif not any(isinstance(finder, _AsyncioHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AsyncioHook())

@@ -43,9 +43,15 @@ macro_rules! runtime_file {
 pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/python.mjs"),
     runtime_file!("js/boot.mjs"),
+    runtime_file!("js/bridge/bridge.mjs"),
+    runtime_file!("js/bridge/capi.mjs"),
+    runtime_file!("js/bridge/convert.mjs"),
+    runtime_file!("js/bridge/errors.mjs"),
+    runtime_file!("js/bridge/jsproxy.mjs"),
+    runtime_file!("js/bridge/pyproxy.mjs"),
+    runtime_file!("js/bridge/sources.mjs"),
     runtime_file!("js/cli.mjs"),
     runtime_file!("js/dylib.mjs"),
-    runtime_file!("js/helper.mjs"),
     runtime_file!("js/host.mjs"),
     runtime_file!("js/interpreter.mjs"),
     runtime_file!("js/layout.mjs"),
@@ -56,6 +62,14 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/tags.mjs"),
     runtime_file!("js/zip.mjs"),
     runtime_file!("py/_kiln.py"),
+    runtime_file!("py/_kiln_ffi.py"),
+    runtime_file!("py/js.py"),
+    runtime_file!("py/pyodide/__init__.py"),
+    runtime_file!("py/pyodide/code.py"),
+    runtime_file!("py/pyodide/ffi/__init__.py"),
+    runtime_file!("py/pyodide/ffi/wrappers.py"),
+    runtime_file!("py/pyodide/http.py"),
+    runtime_file!("py/pyodide/webloop.py"),
 ];
 
 /// The loader's entry module: the public API and the command line's start.
@@ -98,17 +112,18 @@ pub fn loader() -> String {
 }
 
 /// The loader for `abi`'s platform: `layout.mjs`'s `PYTHON_VERSION` and `PLATFORM_TAG` lines
-/// rewritten with the platform file's values.
+/// rewritten with the platform file's values, and `KILN_VERSION` with kiln's.
 pub fn loader_for(abi: &crate::toolchain::Abi) -> String {
     let mut text = loader();
     for (name, value) in [
         ("PYTHON_VERSION", abi.python.to_string()),
         ("PLATFORM_TAG", abi.platform.clone()),
+        ("KILN_VERSION", env!("CARGO_PKG_VERSION").to_string()),
     ] {
         let prefix = format!("const {name} = \"");
         let start = text
             .find(&prefix)
-            .expect("layout.mjs declares PYTHON_VERSION and PLATFORM_TAG");
+            .expect("layout.mjs declares PYTHON_VERSION, PLATFORM_TAG and KILN_VERSION");
         let value_start = start + prefix.len();
         let end = value_start
             + text[value_start..]

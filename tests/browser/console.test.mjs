@@ -18,11 +18,10 @@
 
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { REPO, kilnBinary, makeFixtureDist } from "./fixtures.mjs";
+import { REPO, kilnBinary, makeFixtureDist, serve } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
 const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
@@ -31,49 +30,6 @@ const WORK = path.join(REPO, "target", "browser-tests", "console");
 const SCREENSHOT = path.resolve(REPO, process.env.KILN_SCREENSHOT ?? "target/browser-console.png");
 const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
 const NUMPY_CODE = "import numpy; print(numpy.arange(6).reshape(2,3).sum())";
-
-const MIME_TYPES = {
-  ".wasm": "application/wasm",
-  ".mjs": "text/javascript",
-  ".js": "text/javascript",
-  ".json": "application/json",
-  ".html": "text/html; charset=utf-8",
-  ".zip": "application/octet-stream",
-  ".whl": "application/octet-stream",
-  ".png": "image/png",
-};
-
-/** A static file server for `root` on 127.0.0.1 (a free port); it logs the paths asked for. */
-async function serve(root) {
-  const requests = [];
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url, "http://127.0.0.1");
-    requests.push(url.pathname);
-    const file = path.join(root, decodeURIComponent(url.pathname));
-    if (!file.startsWith(root + path.sep) || request.method !== "GET") {
-      response.writeHead(404).end();
-      return;
-    }
-    fs.readFile(file, (error, data) => {
-      if (error) {
-        response.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
-        return;
-      }
-      response.writeHead(200, {
-        "Content-Type": MIME_TYPES[path.extname(file)] ?? "application/octet-stream",
-        "Content-Length": data.length,
-        "Cache-Control": "no-cache",
-      });
-      response.end(data);
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    requests,
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
 
 let browser;
 const servers = [];

@@ -11,6 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,6 +26,63 @@ export function kilnBinary() {
     .filter((p) => fs.existsSync(p))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   return found[0];
+}
+
+const MIME_TYPES = {
+  ".wasm": "application/wasm",
+  ".mjs": "text/javascript",
+  ".js": "text/javascript",
+  ".json": "application/json",
+  ".html": "text/html; charset=utf-8",
+  ".zip": "application/octet-stream",
+  ".whl": "application/octet-stream",
+  ".png": "image/png",
+};
+
+/** A static file server for `root` on 127.0.0.1 (a free port); it logs the paths asked for. */
+export async function serve(root) {
+  const requests = [];
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url, "http://127.0.0.1");
+    requests.push(url.pathname);
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root + path.sep) || request.method !== "GET") {
+      response.writeHead(404).end();
+      return;
+    }
+    fs.readFile(file, (error, data) => {
+      if (error) {
+        response.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
+        return;
+      }
+      response.writeHead(200, {
+        "Content-Type": MIME_TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Length": data.length,
+        "Cache-Control": "no-cache",
+      });
+      response.end(data);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+/**
+ * A folder serving the runtime of `runtimeDir` (links to its files) with `loader` as
+ * python.mjs and `consolePage` as console.html: a bundle without packages.
+ */
+export function runtimeFolder(dir, { runtimeDir, loader, consolePage }) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of ["python.js", "python.wasm", "python_stdlib.zip", "runtime.json"]) {
+    fs.symlinkSync(path.resolve(runtimeDir, name), path.join(dir, name));
+  }
+  fs.copyFileSync(loader, path.join(dir, "python.mjs"));
+  if (consolePage) fs.copyFileSync(consolePage, path.join(dir, "console.html"));
 }
 
 /**
@@ -191,13 +249,7 @@ function buildSideModules(dir, runtimeDir, kiln) {
  * `console.html`, the fixture packages and their pyodide-lock.json. Returns the lockfile.
  */
 export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, kiln }) {
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const name of ["python.js", "python.wasm", "python_stdlib.zip", "runtime.json"]) {
-    fs.symlinkSync(path.resolve(runtimeDir, name), path.join(dir, name));
-  }
-  fs.copyFileSync(loader, path.join(dir, "python.mjs"));
-  if (consolePage) fs.copyFileSync(consolePage, path.join(dir, "console.html"));
+  runtimeFolder(dir, { runtimeDir, loader, consolePage });
   const so = buildSideModules(dir, runtimeDir, kiln);
 
   const files = {

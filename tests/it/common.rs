@@ -83,3 +83,19 @@ pub fn root_venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     venv
 }
+
+/// npm dependencies of the JS tests (playwright-core, no browser download; pyodide, for the
+/// bridge's differential test and benchmark).
+pub fn browser_test_deps() {
+    let dir = project_dir().join("tests/browser");
+    let installed = ["playwright-core", "pyodide"]
+        .iter()
+        .all(|package| dir.join("node_modules").join(package).is_dir());
+    if !installed {
+        run_ok(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{kiln, project_dir, run, run_ok, scratch, text};
+use crate::common::{browser_test_deps, kiln, project_dir, run, run_ok, scratch, text};
 use crate::packages::{packages_dist, wheels};
 
 /// `pyodide-lock` 0.2 needs Python >= 3.12 (on the host's 3.11 pip would silently pick the
@@ -96,18 +96,6 @@ fn verify_catches_tampered_missing_and_dangling() {
         "{}",
         text(&output.stdout)
     );
-}
-
-/// npm dependencies of the JS tests (playwright-core only; no browser download).
-fn browser_test_deps() {
-    let dir = project_dir().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        run_ok(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&dir),
-        );
-    }
 }
 
 #[test]

@@ -1,9 +1,12 @@
 // A stand-in for emscripten's module factory (python.js), for the loader's unit tests: enough
-// of its file system, runtime methods and CPython's C API for the loader to boot, run helper
-// calls and install packages without a built interpreter. Test code only; not part of dist/.
+// of its file system, runtime methods and CPython's C API for the loader to boot, call the
+// `_kiln` helper and install packages without a built interpreter. It exports no C API to
+// side modules (no LDSO main module), so the JS ⟺ Python bridge does not start on it: the
+// bridge is tested on a built runtime (tests/browser/bridge*.test.mjs). Test code only; not
+// part of dist/.
 //
 // The C API calls that run Python go to `helper`, an object of JS functions standing in for
-// the `_kiln` module's functions (name → (text) => answer text). Strings and objects are kept
+// the `_kiln` module's functions (name → (text) => result text). Strings and objects are kept
 // in a handle table whose live count (`module.live()`) shows leaks.
 
 class ErrnoError extends Error {
@@ -88,8 +91,8 @@ class MockFS {
 
 /**
  * A module factory like python.js's default export. Options:
- *   helper    the `_kiln` stand-in: { _run(text) { return "int\n2"; }, … }; a function that
- *             throws makes the call fail as a Python exception in the helper would
+ *   helper    the `_kiln` stand-in: { find_imports(text) { return "a\nb"; }, … }; a function
+ *             that throws makes the call fail as a Python exception in the helper would
  *   callMain  (args) => status, for the command line
  *   fail      a set of shared-library paths whose preload fails
  * The factory records what it was given in `factory.calls` and returns the module.
@@ -139,7 +142,7 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
       _PyErr_Print: () => { Module.errors++; },
       _PyObject_CallOneArg: (fn, arg) => {
         const name = value(fn).function;
-        const implementation = helper[name] ?? (() => "none\n");
+        const implementation = helper[name] ?? (() => "");
         try {
           return handle({ str: implementation(value(arg).str) });
         } catch {

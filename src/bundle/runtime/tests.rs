@@ -10,19 +10,31 @@ fn runtime_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime")
 }
 
-/// Every module and Python file under `runtime/js` and `runtime/py` (tests and test support
-/// left out) is embedded, so a new one cannot be forgotten in [`RUNTIME_SOURCES`].
+/// Every module and Python file under `runtime/js` and `runtime/py`, in subfolders too (tests
+/// and test support left out), is embedded, so a new one cannot be forgotten in
+/// [`RUNTIME_SOURCES`].
 #[test]
 fn every_runtime_source_is_embedded() {
-    let mut on_disk = Vec::new();
-    for folder in ["js", "py"] {
-        for entry in fs_err::read_dir(runtime_dir().join(folder)).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+    fn walk(dir: &Path, relative: &str, found: &mut Vec<String>) {
+        for entry in fs_err::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = format!("{relative}/{name}");
+            if entry.file_type().unwrap().is_dir() {
+                if name != "testing" && name != "__pycache__" {
+                    walk(&entry.path(), &path, found);
+                }
+                continue;
+            }
             let test = name.ends_with(".test.mjs") || name.starts_with("test_");
             if !test && (name.ends_with(".mjs") || name.ends_with(".py")) {
-                on_disk.push(format!("{folder}/{name}"));
+                found.push(path);
             }
         }
+    }
+    let mut on_disk = Vec::new();
+    for folder in ["js", "py"] {
+        walk(&runtime_dir().join(folder), folder, &mut on_disk);
     }
     on_disk.sort();
     let mut embedded: Vec<String> = RUNTIME_SOURCES.iter().map(|(p, _)| p.to_string()).collect();
@@ -37,12 +49,12 @@ fn loader_is_one_module_with_the_helper_inlined() {
     assert!(loader.contains("// Assembled by kiln from the runtime's sources"));
     assert!(!loader.lines().any(|line| line.starts_with("import ")));
     assert!(!loader.contains("includeText(\""));
-    let helper = RUNTIME_SOURCES
-        .iter()
-        .find(|(p, _)| *p == "py/_kiln.py")
-        .unwrap()
-        .1;
-    assert!(loader.contains(&serde_json::to_string(helper).unwrap()));
+    for (path, text) in RUNTIME_SOURCES.iter().filter(|(p, _)| p.ends_with(".py")) {
+        assert!(
+            loader.contains(&serde_json::to_string(text).unwrap()),
+            "{path} is inlined"
+        );
+    }
     // Only the entry's exports remain: the public API.
     let exports: Vec<&str> = loader
         .lines()
@@ -52,7 +64,9 @@ fn loader_is_one_module_with_the_helper_inlined() {
         exports,
         [
             "export { PythonError };",
-            "export async function loadPython(options = {}) {"
+            "export const version = KILN_VERSION;",
+            "export async function loadPython(options = {}) {",
+            "export async function loadPyodide(options = {}) {"
         ]
     );
     // Dependencies before the modules that import them; the entry last.
@@ -199,7 +213,6 @@ fn assembled_loader_runs_in_node_on_a_mock_runtime() {
         format!(
             "import {{ mockFactory }} from {:?};\n\
              export default mockFactory({{\n  \
-               helper: {{ _run: (code) => code === \"1 + 1\" ? \"int\\n2\" : \"error\\nNameError\\nTraceback\" }},\n  \
                callMain: (args) => {{ console.log(JSON.stringify(args)); return 3; }},\n\
              }});\n",
             format!("file://{}", mock.display())
@@ -220,12 +233,12 @@ fn assembled_loader_runs_in_node_on_a_mock_runtime() {
     assert_eq!(stdout.trim(), r#"["-c","print(1)","a"]"#);
 
     // The loader's path through the environment: as `process.argv[1]` it would start the
-    // command line.
-    let script = "const { loadPython, PythonError } = await import(process.env.LOADER);\n\
+    // command line. The mock exports no C API, so the API loads but Python cannot start.
+    let script = "const { loadPython, loadPyodide, PythonError, version } = await import(process.env.LOADER);\n\
                   const py = await loadPython();\n\
                   let error;\n\
-                  try { py.runPython('x'); } catch (e) { error = e; }\n\
-                  console.log(py.runPython('1 + 1'), error instanceof PythonError, error.type);\n";
+                  try { await loadPyodide(); } catch (e) { error = e; }\n\
+                  console.log(typeof py.loadPackage, typeof PythonError, version === py.version, error.message);\n";
     let output = Command::new("node")
         .args(["--input-type=module", "-e", script])
         .env("LOADER", dir.join("python.mjs"))
@@ -234,7 +247,7 @@ fn assembled_loader_runs_in_node_on_a_mock_runtime() {
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "2 true NameError"
+        "function function true kiln: this runtime has no JavaScript bridge (its interpreter exports no C API)"
     );
 }
 
@@ -247,4 +260,8 @@ fn the_loader_takes_the_platform_files_python_and_tag() {
     let loader = super::loader_for(&abi);
     assert!(loader.contains("const PYTHON_VERSION = \"3.16\";"));
     assert!(loader.contains("const PLATFORM_TAG = \"pyemscripten_2027_0_wasm32\";"));
+    assert!(loader.contains(&format!(
+        "const KILN_VERSION = \"{}\";",
+        env!("CARGO_PKG_VERSION")
+    )));
 }
