@@ -168,7 +168,7 @@ fn scipy_matches_the_host_in_the_runtime() {
         .unwrap_or("?");
     eprintln!("runtime: `import scipy.linalg` {import} s; whole run {wall:.2} s");
 
-    let venv = root_venv("scipy-host-venv", &["scipy==1.18.0", "numpy==2.5.5"]);
+    let venv = root_venv("scipy-host-venv", &["scipy==1.18.1", "numpy==2.5.5"]);
     let host_out = run_ok(
         kiln()
             .args(["toolchain", "run", "--"])
