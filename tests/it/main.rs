@@ -14,6 +14,7 @@ mod fetch;
 mod graph_builds;
 mod packages;
 mod recipe_check;
+mod remote;
 mod runtime;
 mod rust;
 mod scipy;
