@@ -20,6 +20,18 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "cache folder (default: `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`)",
     ),
     (
+        "KILN_TOOLCHAIN_DIR",
+        "where toolchain roots (`toolchains-v0`, `debs-v0`) and emcc's cache (`emcache-v0`) live, so several cache folders can share one root (default: the cache folder)",
+    ),
+    (
+        "KILN_REMOTE_CACHE",
+        "remote artifact cache, `s3://BUCKET/PREFIX`, as `--remote-cache` (default: none)",
+    ),
+    (
+        "AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN…",
+        "the remote cache's endpoint, region and credentials, as every S3 client reads them (also `AWS_DEFAULT_REGION`, `AWS_ALLOW_HTTP`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`…); plain HTTP is allowed for a loopback endpoint",
+    ),
+    (
         "KILN_TOOLCHAIN",
         "`root` (the pinned Debian root, default) or `system` (emcc on PATH)",
     ),
@@ -75,6 +87,12 @@ pub struct Settings {
     /// The platform file (`platforms/<name>.toml`): the root's pin, the flags, the tags.
     pub platform_file: PathBuf,
     pub cache_dir: PathBuf,
+    /// Where toolchain roots and emcc's cache live (`KILN_TOOLCHAIN_DIR`; default: the cache).
+    pub toolchain_dir: PathBuf,
+    /// The remote artifact cache URL (`--remote-cache`, `KILN_REMOTE_CACHE`).
+    pub remote_cache: Option<String>,
+    /// The `AWS_*` variables that are set, for the remote cache's client.
+    pub aws_env: Vec<(String, String)>,
     pub toolchain_mode: ToolchainMode,
     pub debian_mirror: Option<String>,
     pub index_url: Option<String>,
@@ -89,7 +107,30 @@ pub struct Settings {
 pub struct Overrides {
     pub recipe_dir: Option<PathBuf>,
     pub toolchain_mode: Option<ToolchainMode>,
+    pub remote_cache: Option<String>,
 }
+
+/// The `AWS_*` variables passed to the remote cache's S3 client (the names the AWS tools use).
+const AWS_VARS: &[&str] = &[
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ALLOW_HTTP",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_SKIP_SIGNATURE",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+];
 
 impl Settings {
     /// Resolves settings from `overrides`, the process environment and the current folder.
@@ -134,6 +175,13 @@ impl Settings {
             .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("kiln")))
             .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache/kiln")))
             .unwrap_or_else(|| project_dir.join(".kiln/cache"));
+        let toolchain_dir = var("KILN_TOOLCHAIN_DIR")
+            .map(|dir| current_dir.join(dir))
+            .unwrap_or_else(|| cache_dir.clone());
+        let aws_env = AWS_VARS
+            .iter()
+            .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
+            .collect();
         let toolchain_mode =
             overrides
                 .toolchain_mode
@@ -166,6 +214,9 @@ impl Settings {
             recipe_dir,
             platform_file,
             cache_dir,
+            toolchain_dir,
+            remote_cache: overrides.remote_cache.or_else(|| var("KILN_REMOTE_CACHE")),
+            aws_env,
             toolchain_mode,
             debian_mirror: var("KILN_DEBIAN_MIRROR"),
             index_url: var("KILN_INDEX_URL").or_else(|| var("PIP_INDEX_URL")),
@@ -214,7 +265,28 @@ impl Settings {
 
     /// Where toolchain roots live.
     pub fn toolchains_dir(&self) -> PathBuf {
-        self.cache_dir.join("toolchains-v0")
+        self.toolchain_dir.join("toolchains-v0")
+    }
+
+    /// emcc's cache of system libraries, per toolchain (`emcache-v0/<toolchain id>`).
+    pub fn emcache_dir(&self) -> PathBuf {
+        self.toolchain_dir.join("emcache-v0")
+    }
+
+    /// The `.deb` files debootstrap fetched, per suite.
+    pub fn debs_dir(&self) -> PathBuf {
+        self.toolchain_dir.join("debs-v0")
+    }
+
+    /// The remote cache's settings, when one is configured.
+    pub fn remote(&self) -> Option<crate::cache::remote::RemoteSettings> {
+        self.remote_cache
+            .as_ref()
+            .map(|url| crate::cache::remote::RemoteSettings {
+                url: url.clone(),
+                aws_env: self.aws_env.clone(),
+                ca_bundle: self.ca_bundle.clone(),
+            })
     }
 
     /// Per-recipe work trees (extracted sources, build logs).

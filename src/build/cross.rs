@@ -45,6 +45,13 @@ pub fn prepare(
     let dir = work.join("cross");
     let sysconfig_dir = dir.join("sysconfig");
     fs_err::create_dir_all(&sysconfig_dir)?;
+    // The runtime is reached through a link in the work folder, not at its cache path: header
+    // paths end up in outputs (`assert()` records `__FILE__`), and the cache folder's location
+    // must not change a wheel (two CI shards with two cache folders build the same bytes).
+    let link = dir.join("runtime");
+    let _ = fs_err::remove_file(&link);
+    std::os::unix::fs::symlink(runtime_prefix, &link)?;
+    let runtime_prefix = link.as_path();
     let include = runtime_prefix.join(platform.python.include_dir());
     let stdlib = runtime_prefix.join(platform.python.stdlib_dir());
     let original = fs_err::read_to_string(stdlib.join(format!("{SYSCONFIGDATA_NAME}.py")))?;

@@ -32,6 +32,7 @@ pub mod clean;
 pub mod cross;
 mod host;
 pub mod package;
+pub mod requirements;
 pub mod rust;
 mod rust_std;
 mod script;
@@ -43,7 +44,8 @@ pub mod wrapper;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cache::key::{KeyInputs, file_input};
+use crate::cache::key::{BuildLogic, KeyInputs, file_input};
+use crate::cache::remote::RemoteCache;
 use crate::cache::{Artifact, ArtifactInfo, Begun, BuildCache, CacheError};
 use crate::config::Settings;
 use crate::hash::Sha256;
@@ -109,6 +111,9 @@ pub enum BuildError {
         #[source]
         source: CacheError,
     },
+    /// `--shard` / `--no-build`: the artifact was to come from elsewhere and did not.
+    #[error("`{name}`: not built here, and {why}")]
+    Elsewhere { name: String, why: &'static str },
     #[error("`{name}`: cannot run the build script")]
     Run {
         name: String,
@@ -135,12 +140,25 @@ impl BuildError {
 pub enum Outcome {
     Built(Artifact),
     Cached(Artifact),
+    /// Downloaded from the remote cache.
+    Pulled(Artifact),
 }
 
 impl Outcome {
     pub fn artifact(&self) -> &Artifact {
         match self {
-            Outcome::Built(artifact) | Outcome::Cached(artifact) => artifact,
+            Outcome::Built(artifact) | Outcome::Cached(artifact) | Outcome::Pulled(artifact) => {
+                artifact
+            }
+        }
+    }
+
+    /// `built`, `cached` or `pulled`, as the summary shows it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Built(_) => "built",
+            Outcome::Cached(_) => "cached",
+            Outcome::Pulled(_) => "pulled",
         }
     }
 }
@@ -154,6 +172,10 @@ pub struct Builder<'a> {
     pub cache: BuildCache,
     /// `-j` handed to make/ninja inside the script (`KILN_JOBS`).
     pub jobs: usize,
+    /// The build logic keys are made with ([`BuildLogic::COMPILED`]; tests change it).
+    pub logic: BuildLogic,
+    /// The remote artifact cache, if any: pulled from before a build, pushed to after.
+    pub remote: Option<&'a RemoteCache>,
 }
 
 impl<'a> Builder<'a> {
@@ -169,6 +191,8 @@ impl<'a> Builder<'a> {
             platform,
             cache: BuildCache::new(&settings.cache_dir),
             jobs,
+            logic: BuildLogic::COMPILED,
+            remote: None,
         }
     }
 
@@ -203,7 +227,11 @@ impl<'a> Builder<'a> {
                 .map(|path| file_input(&recipe.dir, path).map_err(io("cannot read", path)))
                 .collect()
         };
+        let kind = recipe.build.kind;
+        let wrapped = matches!(kind, BuildKind::Package | BuildKind::SharedLibrary);
         Ok(KeyInputs {
+            logic: self.logic.parts(wrapped, kind == BuildKind::Package),
+            generated: self.generated_text(recipe, wrapped),
             recipe_text: &recipe_text,
             source,
             patches: read_all(recipe.source.patches.iter().collect())?,
@@ -216,10 +244,59 @@ impl<'a> Builder<'a> {
                     .collect(),
             )?,
             toolchain_id: self.toolchain.id,
-            abi_text: self.platform.abi.text.as_bytes(),
+            platform_text: self.platform.abi.text.as_bytes(),
             dependencies: dependencies.to_vec(),
         }
         .key())
+    }
+
+    /// Every recipe's key, for `order` (dependencies first); `dependencies` names a recipe's
+    /// host dependencies.
+    pub fn keys<'r>(
+        &self,
+        order: &[&'r Recipe],
+        dependencies: &dyn Fn(&str) -> Vec<&'r str>,
+    ) -> Result<std::collections::BTreeMap<String, Sha256>, BuildError> {
+        let mut keys = std::collections::BTreeMap::new();
+        for recipe in order {
+            let name = recipe.package.name.as_str();
+            let dependency_keys: Vec<(String, Sha256)> = dependencies(name)
+                .iter()
+                .filter_map(|dep| keys.get(*dep).map(|key| (dep.to_string(), *key)))
+                .collect();
+            let key = self.key(recipe, &dependency_keys)?;
+            keys.insert(name.to_string(), key);
+        }
+        Ok(keys)
+    }
+
+    /// The generated text a build of `recipe` sees that is known before it runs: `build.sh`'s
+    /// environment contract, and the compiler wrapper's environment when `wrapped`. The
+    /// paths are the ones the build uses (its work folder is fixed per recipe name); the
+    /// cache folder is written as `$KILN_CACHE_DIR`, and `KILN_JOBS` is left out.
+    fn generated_text(&self, recipe: &Recipe, wrapped: bool) -> String {
+        let work = self.work_dir(recipe);
+        let mut env = self.script_env(
+            recipe,
+            &work.join("src"),
+            &work.join("prefix"),
+            &work.join("host"),
+        );
+        env.retain(|(key, _)| key != "KILN_JOBS");
+        if wrapped {
+            env.extend(wrapper::wrapper_env(
+                &work.join("wrappers"),
+                &work.join("build.log"),
+                &self.platform.abi,
+                "",
+            ));
+        }
+        let mut text = String::new();
+        for (key, value) in env {
+            text.push_str(&format!("{key}={value}\n"));
+        }
+        let cache_dir = self.settings.cache_dir.display().to_string();
+        text.replace(&cache_dir, "$KILN_CACHE_DIR")
     }
 
     /// Builds `recipe` unless the cache has its key. `host` are the artifacts of its host
@@ -237,12 +314,31 @@ impl<'a> Builder<'a> {
         };
         if let Some(artifact) = self.cache.lookup(&name, key).map_err(cache_error)? {
             tracing::debug!(%name, %key, "cache hit");
+            self.push(&artifact);
             return Ok(Outcome::Cached(artifact));
         }
         let staging = match self.cache.begin(&name, key).map_err(cache_error)? {
             Begun::Done(artifact) => return Ok(Outcome::Cached(artifact)),
             Begun::Staging(staging) => staging,
         };
+        if let Some(remote) = self.remote.filter(|remote| remote.usable()) {
+            match remote.pull_entry(&name, key, staging.dir()) {
+                Ok(Some(info)) => {
+                    tracing::debug!(%name, %key, "remote cache hit");
+                    let artifact = staging.commit(info).map_err(cache_error)?;
+                    return Ok(Outcome::Pulled(artifact));
+                }
+                Ok(None) => tracing::debug!(%name, %key, "remote cache miss"),
+                Err(error) => {
+                    remote.give_up(
+                        &format!("cannot pull `{name}` from the remote cache"),
+                        &error,
+                    );
+                    // The staging folder may hold part of the archive: empty it.
+                    staging.reset().map_err(cache_error)?;
+                }
+            }
+        }
         tracing::debug!(%name, %key, "cache miss: building");
         let started = Instant::now();
 
@@ -272,7 +368,26 @@ impl<'a> Builder<'a> {
             key: key.to_string(),
             build_seconds: started.elapsed().as_secs_f64(),
         };
-        store::store(&name, staging, &prefix, &work.log, info).map(Outcome::Built)
+        let artifact = store::store(&name, staging, &prefix, &work.log, info)?;
+        self.push(&artifact);
+        Ok(Outcome::Built(artifact))
+    }
+
+    /// Pushes a finished entry to the remote cache unless it has it; a failure is a warning.
+    fn push(&self, artifact: &Artifact) {
+        let Some(remote) = self.remote.filter(|remote| remote.usable()) else {
+            return;
+        };
+        match remote.push_entry(&artifact.dir, &artifact.info) {
+            Ok(true) => {
+                tracing::debug!(name = %artifact.info.name, key = %artifact.info.key, "pushed to the remote cache")
+            }
+            Ok(false) => {}
+            Err(error) => remote.give_up(
+                &format!("cannot push `{}` to the remote cache", artifact.info.name),
+                &error,
+            ),
+        }
     }
 
     /// Step 2: fetches, verifies, extracts and patches the source into the work folder.
@@ -313,4 +428,115 @@ fn append_line(log: &Path, line: &str) {
         .append(true)
         .open(log)
         .and_then(|mut file| writeln!(file, "{line}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Overrides, Settings};
+    use crate::toolchain::{Abi, Platform, Toolchain};
+
+    fn write_recipe(dir: &Path, name: &str, kind: &str, host: &[&str]) {
+        let folder = dir.join(name);
+        fs_err::create_dir_all(folder.join("src")).unwrap();
+        fs_err::write(folder.join("src/a.c"), name).unwrap();
+        let host: Vec<String> = host.iter().map(|dep| format!("{dep:?}")).collect();
+        fs_err::write(
+            folder.join("recipe.toml"),
+            format!(
+                "[package]\nname = {name:?}\nversion = \"1\"\n\n[source]\npath = \"src\"\n\n\
+                 [build]\ntype = {kind:?}\nscript = \"true\"\n\n[requirements]\nhost = [{}]\n",
+                host.join(", ")
+            ),
+        )
+        .unwrap();
+    }
+
+    /// Issue 19: a change to one part of kiln's build logic (here the compiler wrapper's code,
+    /// as `build.rs` hashes it) changes the keys of exactly the builds that run it and of
+    /// what depends on them.
+    #[test]
+    fn changed_build_logic_rebuilds_exactly_its_users_and_their_dependents() {
+        let temp = tempfile::tempdir().unwrap();
+        let recipes_dir = temp.path().join("recipes");
+        write_recipe(&recipes_dir, "base", "static_library", &[]);
+        write_recipe(&recipes_dir, "other", "static_library", &[]);
+        write_recipe(&recipes_dir, "shared", "shared_library", &["base"]);
+        write_recipe(&recipes_dir, "above", "static_library", &["shared"]);
+        let mut recipes = crate::recipe::load_dir(&recipes_dir).unwrap();
+        recipes.sort_by(|a, b| a.package.name.cmp(&b.package.name));
+        let order: Vec<&Recipe> = ["base", "other", "shared", "above"]
+            .iter()
+            .map(|name| recipes.iter().find(|r| r.package.name == *name).unwrap())
+            .collect();
+        let settings = Settings::from_lookup(Overrides::default(), temp.path(), &|name| {
+            (name == "KILN_CACHE_DIR").then(|| temp.path().join("cache").display().to_string())
+        });
+        let toolchain = Toolchain::new(
+            &settings,
+            crate::config::ToolchainMode::System,
+            None,
+            Default::default(),
+            Sha256::of_bytes(b"test toolchain"),
+        );
+        let platform =
+            Platform::new(Abi::load(&crate::toolchain::platform::project_platform()).unwrap());
+        let dependencies = |name: &str| -> Vec<&str> {
+            order
+                .iter()
+                .find(|recipe| recipe.package.name == name)
+                .map(|recipe| {
+                    recipe
+                        .requirements
+                        .host
+                        .iter()
+                        .map(String::as_str)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut builder = Builder::new(&settings, &toolchain, &platform, 2);
+        let before = builder.keys(&order, &dependencies).unwrap();
+        assert_eq!(
+            before,
+            builder.keys(&order, &dependencies).unwrap(),
+            "stable"
+        );
+        let rebuilt = |builder: &Builder| -> Vec<String> {
+            let after = builder.keys(&order, &dependencies).unwrap();
+            after
+                .iter()
+                .filter(|(name, key)| before[*name] != **key)
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+
+        builder.logic.wrapper = "edited wrapper";
+        assert_eq!(rebuilt(&builder), ["above", "shared"]);
+        builder.logic = BuildLogic::COMPILED;
+        builder.logic.package = "edited wheel repair";
+        assert!(rebuilt(&builder).is_empty(), "no package in this graph");
+        builder.logic = BuildLogic::COMPILED;
+        builder.logic.common = "edited script rendering";
+        assert_eq!(rebuilt(&builder), ["above", "base", "other", "shared"]);
+
+        // Parallelism is not an input; the cache folder's location is not either.
+        builder.logic = BuildLogic::COMPILED;
+        builder.jobs = 7;
+        assert!(rebuilt(&builder).is_empty());
+        let moved = Settings {
+            cache_dir: temp.path().join("elsewhere"),
+            ..settings.clone()
+        };
+        let moved_builder = Builder::new(&moved, &toolchain, &platform, 2);
+        assert_eq!(moved_builder.keys(&order, &dependencies).unwrap(), before);
+        // A generated value (the timestamp every build exports) is.
+        let epoch = Settings {
+            source_date_epoch: 1,
+            ..settings.clone()
+        };
+        let epoch_builder = Builder::new(&epoch, &toolchain, &platform, 2);
+        let changed = epoch_builder.keys(&order, &dependencies).unwrap();
+        assert!(before.iter().all(|(name, key)| changed[name] != *key));
+    }
 }

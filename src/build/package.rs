@@ -1,9 +1,11 @@
 //! Python packages: a PEP 517 build in the cross-build environment, turned into kiln wheels.
 //!
 //! The build script kiln writes for a `package` recipe (left in `build.sh`, re-runnable):
-//! 1. creates a venv of the root's Python 3.13 and installs the build requirements with pip
+//! 1. creates a venv of the root's Python and installs the build requirements with pip
 //!    (`[build-system] requires` from `pyproject.toml`, plus the recipe's `requirements.build`),
-//!    before any cross setting is in the environment, so pip sees the build machine;
+//!    before any cross setting is in the environment, so pip sees the build machine; they were
+//!    resolved to exact files with hashes beforehand ([`super::requirements`]), so pip installs
+//!    from a local wheelhouse and never asks the index;
 //! 2. exports the cross environment ([`super::cross`]) and puts the compiler wrappers first on
 //!    PATH;
 //! 3. runs the recipe's own `script`, if any (patch-ups, environment);
@@ -85,6 +87,26 @@ pub fn pyproject_requirements(source_dir: &Path) -> Vec<String> {
     }
 }
 
+/// Everything a package's build venv needs: `[build-system] requires`, the recipe's
+/// `requirements.build`, its host packages at their target versions (numpy for a package using
+/// its C API, so the build can import it; the headers are the target's, see
+/// [`gather_target_headers`]), and `build`, the PEP 517 front end.
+pub fn build_requirements(
+    recipe: &Recipe,
+    source_dir: &Path,
+    target_packages: &[TargetPackage],
+) -> Vec<String> {
+    let mut requirements = pyproject_requirements(source_dir);
+    requirements.extend(recipe.requirements.build.iter().cloned());
+    requirements.extend(
+        target_packages
+            .iter()
+            .map(|package| format!("{}=={}", package.name, package.version)),
+    );
+    requirements.push("build".to_string());
+    requirements
+}
+
 /// True when the project builds with meson-python (it gets `--cross-file`).
 pub fn uses_meson(source_dir: &Path) -> bool {
     fs_err::read_to_string(source_dir.join("pyproject.toml"))
@@ -103,16 +125,6 @@ pub fn script_body(
 ) -> String {
     let cross_env = &cross.env;
     let venv = work.join("venv");
-    let mut requirements = pyproject_requirements(source_dir);
-    requirements.extend(recipe.requirements.build.iter().cloned());
-    // Host packages built for the target (numpy for a package using its C API) are installed
-    // into the venv at the same version, so the build can import them...
-    requirements.extend(
-        target_packages
-            .iter()
-            .map(|package| format!("{}=={}", package.name, package.version)),
-    );
-    requirements.push("build".to_string());
     let quoted = |items: &[String]| {
         items
             .iter()
@@ -126,11 +138,7 @@ pub fn script_body(
         "\"$KILN_BUILD_PYTHON\" -m venv {}\n",
         shell_quote(&venv.display().to_string())
     ));
-    script.push_str(&format!(
-        "{}/bin/pip install --quiet --disable-pip-version-check {}\n",
-        shell_quote(&venv.display().to_string()),
-        quoted(&requirements)
-    ));
+    script.push_str(&super::requirements::install_line(&venv, work));
     if !target_packages.is_empty() {
         // ...but their headers are the target's: `_numpyconfig.h` and friends record type
         // sizes, and wasm32's `long` is 4 bytes where the build machine's is 8.

@@ -46,6 +46,8 @@ impl<'a> Builder<'a> {
                 let targets = host::target_packages(recipe, host);
                 package::gather_target_headers(&work.dir, &targets)
                     .map_err(io("cannot gather host packages' headers into", &work.dir))?;
+                let requirements = package::build_requirements(recipe, source_dir, &targets);
+                self.prepare_build_requirements(name, &requirements, &work.dir, &work.log)?;
                 rust_build = self.rust_build(recipe, source_dir, &work.dir, &work.log)?;
                 self.package_script(
                     recipe,
@@ -98,7 +100,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The build-script contract (documented in `docs/recipe-format.md`).
-    fn script_env(
+    pub(super) fn script_env(
         &self,
         recipe: &Recipe,
         source_dir: &Path,

@@ -20,6 +20,7 @@
 //! tampered `name = "../../x"` never makes `kiln cache prune` remove anything outside.
 
 pub mod key;
+pub mod remote;
 
 use std::path::{Path, PathBuf};
 
@@ -277,6 +278,12 @@ impl Staging {
 
     pub fn prefix(&self) -> PathBuf {
         self.staging.join("prefix")
+    }
+
+    /// Empties the staging folder (after a download that failed half-way).
+    pub fn reset(&self) -> Result<(), CacheError> {
+        fs_err::remove_dir_all(&self.staging).map_err(write_error(&self.staging))?;
+        fs_err::create_dir_all(self.staging.join("prefix")).map_err(write_error(&self.staging))
     }
 
     /// Writes `artifact.json` and renames the folder into place: from here on the build is

@@ -1,6 +1,6 @@
 //! `kiln build-recipes PATTERN… [--install]`, with pyodide-build's option names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,11 +13,11 @@ use serde::Serialize;
 
 use kiln::build::{BuildError, Builder, Outcome};
 use kiln::cache::Artifact;
+use kiln::cache::remote::{self, RemoteCache, WaitOutcome};
 use kiln::config::Settings;
 use kiln::dist::{self, AssembleOptions, Contents};
 use kiln::graph::Graph;
 use kiln::graph::schedule::{self, TaskOutcome};
-use kiln::hash::Sha256;
 use kiln::progress::{Progress, ProgressMode};
 use kiln::recipe::Recipe;
 use kiln::toolchain::{self, Abi, Pin, Platform};
@@ -43,12 +43,113 @@ pub struct BuildRecipesArgs {
     /// Keep CPython's `test/` package in `python_stdlib.zip` (to run its test suite)
     #[arg(long)]
     pub keep_stdlib_tests: bool,
+    /// Build only share I of N (1-based, `--shard 2/4`), as a CI matrix job does: recipes are
+    /// split by the build times in `build-times.json`, the same way on every shard; other
+    /// shards' recipes that this share needs are waited for and pulled from the remote cache
+    #[arg(long, value_name = "I/N", conflicts_with = "install")]
+    pub shard: Option<Shard>,
+    /// How long a shard waits for another shard's recipe in the remote cache before building
+    /// it itself, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 7200)]
+    pub shard_timeout: u64,
+    /// Build nothing: every artifact must be in the local or the remote cache (the final
+    /// `--install` after sharded builds)
+    #[arg(long)]
+    pub no_build: bool,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
     /// Plain progress lines even on a terminal
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// `--shard I/N`: share `index` (1-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (index, count) = text
+            .split_once('/')
+            .ok_or_else(|| format!("expected I/N (e.g. `1/2`), found `{text}`"))?;
+        let parse = |part: &str| {
+            part.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("expected I/N (e.g. `1/2`), found `{text}`"))
+        };
+        let (index, count) = (parse(index)?, parse(count)?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("expected 1 ≤ I ≤ N, found `{text}`"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// The build times shards split by: `build-times.json` in the project (recipe → seconds, as
+/// `kiln cache times` prints them), identical on every shard because it is committed. A recipe
+/// it does not list counts 30 s.
+fn committed_build_times(settings: &Settings) -> anyhow::Result<BTreeMap<String, f64>> {
+    let path = settings.project_dir.join("build-times.json");
+    if !path.is_file() {
+        return Ok(BTreeMap::new());
+    }
+    let text = kiln::fs::read_bounded_to_string(&path, 1024 * 1024, "the build times")?;
+    serde_json::from_str(&text).with_context(|| format!("cannot read `{}`", path.display()))
+}
+
+/// The toolchain: the installed root; else the remote's copy of it; else a fresh install,
+/// which is then pushed to the remote for the next runner.
+fn toolchain_with_remote(
+    settings: &Settings,
+    pin: &Pin,
+    remote: Option<&RemoteCache>,
+) -> anyhow::Result<toolchain::Toolchain> {
+    if let Ok(found) = toolchain::locate(settings, pin) {
+        return Ok(found);
+    }
+    let name = pin.root_name();
+    if let Some(remote) = remote.filter(|remote| remote.usable()) {
+        let target = settings
+            .toolchains_dir()
+            .join(format!(".tmp-{name}-remote-{}", std::process::id()));
+        let started = Instant::now();
+        match remote.pull_root(&name, &target) {
+            Ok(Some(())) => {
+                kiln::fs::rename_dir_into_place(&target, &settings.toolchains_dir().join(&name))
+                    .with_context(|| format!("cannot move `{}` into place", target.display()))?;
+                eprintln!(
+                    "kiln: toolchain root `{name}` pulled from the remote cache in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(toolchain::locate(settings, pin)?);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                let _ = fs_err::remove_dir_all(&target);
+                remote.give_up("cannot pull the toolchain root", &error);
+            }
+        }
+    }
+    let installed = toolchain::install(settings, pin, &|line| eprintln!("kiln: {line}"))
+        .context("cannot install the toolchain root")?;
+    if let Some(remote) = remote.filter(|remote| remote.usable()) {
+        let started = Instant::now();
+        match remote.push_root(&name, &settings.toolchains_dir().join(&name)) {
+            Ok(true) => eprintln!(
+                "kiln: toolchain root `{name}` pushed to the remote cache in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ),
+            Ok(false) => {}
+            Err(error) => remote.give_up("cannot push the toolchain root", &error),
+        }
+    }
+    Ok(installed)
 }
 
 /// One row of the final summary (also written as JSON).
@@ -86,28 +187,37 @@ pub fn run_with_recipes(
     let pin = Pin::load(&settings.toolchain_pin())?;
     let platform = Platform::new(Abi::load(&settings.platform_file)?);
     let abi = &platform.abi;
-    // Like pyodide-build's cross-build environment, the toolchain provisions itself.
-    let toolchain = toolchain::install(settings, &pin, &|line| eprintln!("kiln: {line}"))
-        .context("cannot install the toolchain root")?;
+    if args.shard.is_some() && settings.remote_cache.is_none() {
+        anyhow::bail!(
+            "`--shard` needs a remote cache (`--remote-cache` or `KILN_REMOTE_CACHE`): shards share their builds through it"
+        );
+    }
+    let remote = settings
+        .remote()
+        .map(|remote| {
+            RemoteCache::open(
+                &remote,
+                settings.cache_dir.join("tmp-v0").join("remote"),
+                Box::new(|message| eprintln!("warning: {message}")),
+            )
+        })
+        .transpose()?;
+    // Like pyodide-build's cross-build environment, the toolchain provisions itself (or comes
+    // from the remote cache).
+    let toolchain = toolchain_with_remote(settings, &pin, remote.as_ref())?;
 
     let parallel = args.jobs.unwrap_or(1).max(1);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let builder = Builder::new(settings, &toolchain, &platform, (cores / parallel).max(1));
+    let mut builder = Builder::new(settings, &toolchain, &platform, (cores / parallel).max(1));
+    builder.remote = remote.as_ref();
+    let builder = builder;
 
     // Keys depend only on inputs and dependency keys: compute them all up front.
-    let mut keys: BTreeMap<String, Sha256> = BTreeMap::new();
-    for recipe in &order {
-        let name = recipe.package.name.as_str();
-        let dependency_keys: Vec<(String, Sha256)> = graph
-            .dependencies(name)
-            .iter()
-            .map(|dep| (dep.to_string(), keys[*dep]))
-            .collect();
-        let key = builder.key(recipe, &dependency_keys)?;
-        if args.force_rebuild && selected.contains(name) {
-            builder.cache.remove(name, &key)?;
+    let keys = builder.keys(&order, &|name| graph.dependencies(name))?;
+    if args.force_rebuild {
+        for name in &selected {
+            builder.cache.remove(name, &keys[*name])?;
         }
-        keys.insert(name.to_string(), key);
     }
 
     let mode = if args.json {
@@ -117,6 +227,42 @@ pub fn run_with_recipes(
     } else {
         ProgressMode::Bars
     };
+    // Shards: this one builds its share, and only waits for (and pulls) the other shards'
+    // recipes that its share needs; the rest of the selection is theirs alone.
+    let mut external: BTreeSet<&str> = BTreeSet::new();
+    let order: Vec<&Recipe> = match args.shard {
+        None => order,
+        Some(shard) => {
+            let times = committed_build_times(settings)?;
+            let shard_cost =
+                |recipe: &Recipe| times.get(&recipe.package.name).copied().unwrap_or(30.0);
+            let table = schedule::shard_assignment(&order, shard.count, &shard_cost);
+            let mine: BTreeSet<&str> = table
+                .iter()
+                .filter(|(_, index)| **index == shard.index - 1)
+                .map(|(name, _)| *name)
+                .collect();
+            let mut needed = mine.clone();
+            for name in &mine {
+                needed.extend(graph.dependency_closure(name)?);
+            }
+            external = needed.difference(&mine).copied().collect();
+            eprintln!(
+                "kiln: shard {}/{}: builds {} recipe(s) ({}), waits for {} from other shards",
+                shard.index,
+                shard.count,
+                mine.len(),
+                mine.iter().copied().collect::<Vec<_>>().join(", "),
+                external.len()
+            );
+            order
+                .into_iter()
+                .filter(|recipe| needed.contains(recipe.package.name.as_str()))
+                .collect()
+        }
+    };
+    let shard_timeout = std::time::Duration::from_secs(args.shard_timeout);
+
     let progress = Progress::new(mode, order.len());
     let finished: Mutex<BTreeMap<String, Artifact>> = Mutex::new(BTreeMap::new());
     let previous_seconds = previous_build_seconds(&builder);
@@ -126,10 +272,11 @@ pub fn run_with_recipes(
             .copied()
             .unwrap_or(30.0)
     };
-    let outcomes = schedule::run(
+    let outcomes = schedule::run_with_external(
         &graph,
         &order,
         parallel,
+        &external,
         &cost,
         |recipe, _direct| {
             let name = recipe.package.name.as_str();
@@ -143,7 +290,58 @@ pub fn run_with_recipes(
                     .collect()
             };
             let host: Vec<&Artifact> = host.iter().collect();
-            let outcome = builder.build(recipe, &keys[name], &host)?;
+            let key = &keys[name];
+            if external.contains(name) || args.no_build {
+                // Another shard builds it (or nothing may be built): wait for the remote.
+                if builder.cache.lookup(name, key).ok().flatten().is_none()
+                    && let Some(remote) = builder.remote.filter(|remote| remote.usable())
+                {
+                    let timeout = if args.no_build {
+                        std::time::Duration::ZERO
+                    } else {
+                        shard_timeout
+                    };
+                    let poll = std::time::Duration::from_secs(2);
+                    match remote::wait_for(remote, name, key, timeout, poll) {
+                        Ok(WaitOutcome::Present) => {}
+                        Ok(WaitOutcome::Failed) => {
+                            return Err(BuildError::Elsewhere {
+                                name: name.to_string(),
+                                why: "its shard failed to build it",
+                            });
+                        }
+                        Ok(WaitOutcome::TimedOut) if args.no_build => {
+                            return Err(BuildError::Elsewhere {
+                                name: name.to_string(),
+                                why: "neither the local nor the remote cache has it (`--no-build`)",
+                            });
+                        }
+                        Ok(WaitOutcome::TimedOut) => eprintln!(
+                            "warning: `{name}` did not appear in the remote cache within {} s; building it here",
+                            shard_timeout.as_secs()
+                        ),
+                        Err(error) => remote.give_up("cannot wait for the remote cache", &error),
+                    }
+                } else if args.no_build && builder.cache.lookup(name, key).ok().flatten().is_none()
+                {
+                    return Err(BuildError::Elsewhere {
+                        name: name.to_string(),
+                        why: "the local cache does not have it and no remote cache is usable (`--no-build`)",
+                    });
+                }
+            }
+            let outcome = match builder.build(recipe, key, &host) {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    if args.shard.is_some()
+                        && let Some(remote) = builder.remote.filter(|remote| remote.usable())
+                        && let Err(mark) = remote.mark_failed(name, key)
+                    {
+                        remote.give_up("cannot record a failed build in the remote cache", &mark);
+                    }
+                    return Err(error);
+                }
+            };
             finished
                 .lock()
                 .expect("not poisoned")
@@ -170,11 +368,7 @@ pub fn run_with_recipes(
         };
         match &outcomes[&name] {
             TaskOutcome::Done { value, elapsed } => {
-                row.result = if matches!(value, Outcome::Built(_)) {
-                    "built"
-                } else {
-                    "cached"
-                };
+                row.result = value.as_str();
                 row.seconds = Some(elapsed.as_secs_f64());
                 row.log = Some(value.artifact().log());
                 row.size_bytes = Some(super::cache::tree_size(&value.artifact().prefix()));
@@ -286,9 +480,10 @@ fn print_summary(rows: &[Row], wall: f64, critical_path: f64) {
     }
     let count = |result: &str| rows.iter().filter(|row| row.result == result).count();
     eprintln!(
-        "\n{} built, {} cached, {} failed, {} skipped in {wall:.1} s (critical path {critical_path:.1} s)",
+        "\n{} built, {} cached, {} pulled, {} failed, {} skipped in {wall:.1} s (critical path {critical_path:.1} s)",
         count("built"),
         count("cached"),
+        count("pulled"),
         count("failed"),
         count("skipped")
     );

@@ -40,6 +40,10 @@ pub struct GlobalArgs {
     /// Which toolchain runs builds: the pinned Debian root, or the emcc on PATH
     #[arg(long, global = true, value_enum, value_name = "KIND")]
     pub toolchain: Option<ToolchainMode>,
+    /// Remote artifact cache, `s3://BUCKET/PREFIX`: builds are pulled from it by key before
+    /// building and pushed to it after (endpoint and credentials from the `AWS_*` variables)
+    #[arg(long, global = true, value_name = "URL")]
+    pub remote_cache: Option<String>,
     /// More output: `-v` shows commands run and cache decisions, `-vv` everything
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -89,6 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(Overrides {
         recipe_dir: cli.global.recipe_dir.clone(),
         toolchain_mode: cli.global.toolchain,
+        remote_cache: cli.global.remote_cache.clone(),
     })?;
     match cli.command {
         Command::Toolchain(args) => toolchain::run(&settings, args),

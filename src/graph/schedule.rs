@@ -54,6 +54,28 @@ where
     E: Send,
     W: Fn(&'a Recipe, &BTreeMap<String, T>) -> Result<T, E> + Sync,
 {
+    run_with_external(graph, order, jobs, &BTreeSet::new(), cost, work, reporter)
+}
+
+/// [`run`], where the recipes named in `external` are built elsewhere (another shard): their
+/// `work` only waits for and fetches a result, so they run beside the `jobs` builds instead of
+/// taking a slot. A build slot never waits for another machine, so two shards waiting for
+/// each other's recipes cannot deadlock while the graph has no cycle.
+pub fn run_with_external<'a, T, E, W>(
+    graph: &Graph<'a>,
+    order: &[&'a Recipe],
+    jobs: usize,
+    external: &BTreeSet<&str>,
+    cost: &(dyn Fn(&Recipe) -> f64 + Sync),
+    work: W,
+    reporter: &dyn ScheduleReporter,
+) -> BTreeMap<String, TaskOutcome<T, E>>
+where
+    T: Clone + Send,
+    E: Send,
+    W: Fn(&'a Recipe, &BTreeMap<String, T>) -> Result<T, E> + Sync,
+{
+    let jobs = jobs.max(1);
     let names: BTreeSet<&str> = order
         .iter()
         .map(|recipe| recipe.package.name.as_str())
@@ -75,13 +97,17 @@ where
     struct State<'s, T, E> {
         waiting: Vec<&'s Recipe>,
         running: usize,
+        /// Running builds (not external waits): at most `jobs`.
+        building: usize,
         outcomes: BTreeMap<String, TaskOutcome<T, E>>,
     }
     let state: Mutex<State<'_, T, E>> = Mutex::new(State {
         waiting: order.to_vec(),
         running: 0,
+        building: 0,
         outcomes: BTreeMap::new(),
     });
+    let is_external = |recipe: &Recipe| external.contains(recipe.package.name.as_str());
     let changed = Condvar::new();
 
     let worker = || loop {
@@ -123,6 +149,7 @@ where
                 .waiting
                 .iter()
                 .enumerate()
+                .filter(|(_, recipe)| is_external(recipe) || guard.building < jobs)
                 .filter(|(_, recipe)| {
                     dependencies[recipe.package.name.as_str()]
                         .iter()
@@ -147,6 +174,9 @@ where
                     })
                     .collect();
                 guard.running += 1;
+                if !is_external(recipe) {
+                    guard.building += 1;
+                }
                 break (recipe, inputs);
             }
             if guard.waiting.is_empty() || guard.running == 0 {
@@ -171,12 +201,16 @@ where
         };
         let mut guard = state.lock().expect("scheduler state is never poisoned");
         guard.running -= 1;
+        if !is_external(recipe) {
+            guard.building -= 1;
+        }
         guard.outcomes.insert(name.to_string(), outcome);
         changed.notify_all();
     };
 
+    let externals = order.iter().filter(|recipe| is_external(recipe)).count();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
+        for _ in 0..jobs + externals {
             scope.spawn(worker);
         }
     });
@@ -184,6 +218,33 @@ where
         .into_inner()
         .expect("scheduler state is never poisoned")
         .outcomes
+}
+
+/// Which shard (0-based, of `shards`) builds each recipe of `order`: longest first, each to the
+/// shard with the least total so far (ties: the lower shard; equal costs: by name). Every
+/// shard computes the same table from the same recipes and costs, so each recipe is built by
+/// exactly one of them; a shard needing another's recipe waits for it in the remote cache.
+pub fn shard_assignment<'a>(
+    order: &[&'a Recipe],
+    shards: usize,
+    cost: &dyn Fn(&Recipe) -> f64,
+) -> BTreeMap<&'a str, usize> {
+    let shards = shards.max(1);
+    let mut recipes: Vec<(&'a str, f64)> = order
+        .iter()
+        .map(|recipe| (recipe.package.name.as_str(), cost(recipe)))
+        .collect();
+    recipes.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut load = vec![0.0f64; shards];
+    let mut assignment = BTreeMap::new();
+    for (name, seconds) in recipes {
+        let shard = (0..shards)
+            .min_by(|a, b| load[*a].total_cmp(&load[*b]).then(a.cmp(b)))
+            .expect("at least one shard");
+        load[shard] += seconds;
+        assignment.insert(name, shard);
+    }
+    assignment
 }
 
 /// Each recipe's own cost plus the costliest chain of recipes that depend on it.
@@ -317,6 +378,83 @@ mod tests {
             outcomes["top"],
             TaskOutcome::Done { value: 2, .. }
         ));
+    }
+
+    #[test]
+    fn shards_split_by_cost_deterministically() {
+        let recipes = [
+            recipe("big", &[]),
+            recipe("a", &["big"]),
+            recipe("b", &["big"]),
+            recipe("c", &[]),
+        ];
+        let graph = Graph::new(&recipes);
+        let order = graph
+            .build_order(&graph.select(&["*".to_string()]).unwrap())
+            .unwrap();
+        let cost = |recipe: &Recipe| match recipe.package.name.as_str() {
+            "big" => 10.0,
+            "a" => 4.0,
+            _ => 3.0,
+        };
+        let table = shard_assignment(&order, 2, &cost);
+        assert_eq!(table, shard_assignment(&order, 2, &cost), "deterministic");
+        // big (10) → 0; a (4) → 1; b (3) → 1 (7 < 10); c (3) → 1 (7 < 10 → 10).
+        assert_eq!(table["big"], 0);
+        assert_eq!(table["a"], 1);
+        assert_eq!(table["b"], 1);
+        assert_eq!(table["c"], 1);
+        assert!(shard_assignment(&order, 1, &cost).values().all(|s| *s == 0));
+    }
+
+    #[test]
+    fn external_waits_do_not_take_build_slots() {
+        // One build slot. `theirs` (another shard's) can only finish after `mine` started,
+        // as a remote wait would; with the wait in the only slot this would never end.
+        let recipes = [
+            recipe("theirs", &[]),
+            recipe("mine", &[]),
+            recipe("top", &["theirs"]),
+        ];
+        let graph = Graph::new(&recipes);
+        let order = graph
+            .build_order(&graph.select(&["*".to_string()]).unwrap())
+            .unwrap();
+        let mine_started = std::sync::atomic::AtomicBool::new(false);
+        let external = BTreeSet::from(["theirs"]);
+        let outcomes = run_with_external(
+            &graph,
+            &order,
+            1,
+            &external,
+            &|recipe| {
+                if recipe.package.name == "theirs" {
+                    100.0
+                } else {
+                    1.0
+                }
+            },
+            |recipe, _| {
+                if recipe.package.name == "theirs" {
+                    let started = Instant::now();
+                    while !mine_started.load(std::sync::atomic::Ordering::SeqCst) {
+                        if started.elapsed() > Duration::from_secs(5) {
+                            return Err("deadlock");
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                } else if recipe.package.name == "mine" {
+                    mine_started.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                Ok(())
+            },
+            &Quiet,
+        );
+        assert!(
+            outcomes
+                .values()
+                .all(|o| matches!(o, TaskOutcome::Done { .. }))
+        );
     }
 
     #[test]

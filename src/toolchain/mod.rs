@@ -82,19 +82,15 @@ impl std::fmt::Display for Mismatch {
 impl Toolchain {
     /// The folders later stages may use from inside the root, besides the project.
     pub fn shared_cache_dirs(settings: &Settings) -> Vec<PathBuf> {
-        [
-            "sources-v0",
-            "builds-v0",
-            "tmp-v0",
-            "cargo-v0",
-            "emcache-v0",
-        ]
-        .iter()
-        .map(|bucket| settings.cache_dir.join(bucket))
-        .collect()
+        let mut dirs: Vec<PathBuf> = ["sources-v0", "builds-v0", "tmp-v0", "cargo-v0"]
+            .iter()
+            .map(|bucket| settings.cache_dir.join(bucket))
+            .collect();
+        dirs.push(settings.emcache_dir());
+        dirs
     }
 
-    fn new(
+    pub(crate) fn new(
         settings: &Settings,
         mode: ToolchainMode,
         root: Option<PathBuf>,
@@ -117,7 +113,7 @@ impl Toolchain {
         // emcc builds its system libraries (libc, libc++ in the variants the flags ask for) on
         // first use into its cache. Kept outside the root, per toolchain, so the root stays as
         // debootstrap made it and a new toolchain never sees another's libraries.
-        let em_cache = settings.cache_dir.join("emcache-v0").join(id.short(16));
+        let em_cache = settings.emcache_dir().join(id.short(16));
         let _ = fs_err::create_dir_all(&em_cache);
         base_env.push(("EM_CACHE".to_string(), em_cache.display().to_string()));
         if let Some(index) = &settings.index_url {

@@ -211,7 +211,7 @@ pub fn install(
     // The .deb files stay in the cache: a root made again on this machine (after `toolchain
     // prune`, or by another checkout) installs the very same files as long as the suite
     // still lists their versions, and [expect] refuses it otherwise.
-    let debs = settings.cache_dir.join("debs-v0").join(&pin.root.suite);
+    let debs = settings.debs_dir().join(&pin.root.suite);
     fs_err::create_dir_all(&debs).map_err(write_error(&debs))?;
     let mut debootstrap = Command::new("debootstrap");
     debootstrap

@@ -16,6 +16,7 @@ mod graph_builds;
 mod interop;
 mod packages;
 mod recipe_check;
+mod remote;
 mod runtime;
 mod rust;
 mod scipy;
