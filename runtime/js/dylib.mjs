@@ -64,8 +64,10 @@ export async function loadSharedLibraries(Module, files, { global, label, diagno
   const libraries = modules.filter((m) => isLibrary(m.path));
   const extensions = modules.filter((m) => !isLibrary(m.path));
 
+  // emscripten 6 has it on FS only; older ones also exported it as FS_createPreloadedFile.
+  const createPreloadedFile = Module.FS.createPreloadedFile ?? Module.FS_createPreloadedFile;
   const preload = ({ path, data }) => new Promise((resolve, reject) => {
-    Module.FS_createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
+    createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
       true, true, resolve,
       () => reject(new Error(`kiln: cannot load ${path} from ${label}: ${diagnostic()}`)),
       true /* already written, do not create the file again */);

@@ -8,6 +8,7 @@ import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
 import { loadSharedLibraries } from "./dylib.mjs";
 import { zipMembers } from "./zip.mjs";
+import { incompatibility, parseWheelName } from "./tags.mjs";
 
 export async function sha256Hex(bytes) {
   // WebCrypto: global in Node 20; in a browser only in a secure context (https, localhost).
@@ -108,21 +109,34 @@ export class PackageLoader {
    * (wheels into site-packages, shared-library entries into /usr/local/lib), and its shared
    * libraries are compiled and linked before anything imports them.
    *   names            a package name or an array of them (any spelling: "PyYAML", "pyyaml";
-   *                    or a module a package provides: "yaml")
+   *                    or a module a package provides: "yaml"), or the URL of a wheel
+   *                    (`https://…/x.whl`, `file:///…/x.whl`, or relative to the index), which
+   *                    is loaded as it is, without dependencies, if its tags fit this runtime
    *   messageCallback  (text) => void: "Loading a, b" / "Loaded a, b"
    *   errorCallback    (text) => void: the reason of a failure (which is also thrown)
    *   checkIntegrity   compare each file's sha256 with the lockfile's (default true)
    * Resolves to the names of the packages loaded by this call.
    */
   async loadPackage(names, { messageCallback, errorCallback, checkIntegrity = true } = {}) {
-    const requested = typeof names === "string" ? [names] : [...names];
+    const all = typeof names === "string" ? [names] : [...names];
+    const isWheel = (name) => /\.whl$/i.test(name);
+    const requested = all.filter((name) => !isWheel(name));
     let fresh = [];
     try {
+      for (const url of all.filter(isWheel)) {
+        const name = await this._loadWheelURL(url);
+        if (name) fresh.push(name);
+      }
+      if (!requested.length) {
+        this._onInstalled();
+        if (fresh.length) messageCallback?.(`Loaded ${fresh.join(", ")}`);
+        return fresh;
+      }
       const lock = await this.lock();
       const order = resolvePackages(lock, requested);
       // Packages loaded or being loaded (by an earlier call still under way) are awaited, not
       // loaded again.
-      fresh = order.filter((name) => !this._packages.has(name));
+      fresh = fresh.concat(order.filter((name) => !this._packages.has(name)));
       if (fresh.length) messageCallback?.(`Loading ${fresh.join(", ")}`);
       // Downloads and their integrity checks all start now; installations run in dependency
       // order, since a package's shared libraries may link against its dependencies'.
@@ -150,6 +164,33 @@ export class PackageLoader {
     }
     if (fresh.length) messageCallback?.(`Loaded ${fresh.join(", ")}`);
     return fresh;
+  }
+
+  /**
+   * A wheel named by its URL: refused unless its tags fit this runtime (the reason names the
+   * wheel, its tags and the runtime's), then fetched and installed as it is. Resolves to the
+   * package's name, or null if a wheel of that package was loaded already.
+   */
+  async _loadWheelURL(url) {
+    const reason = incompatibility(url);
+    if (reason) throw new Error(`kiln: cannot load ${reason}`);
+    const name = normalizeName(parseWheelName(url).name);
+    if (this._packages.has(name)) return null;
+    const href = new URL(url, this._indexURL).href;
+    const installed = (async () => {
+      let bytes;
+      try {
+        bytes = await readURL(href);
+      } catch (error) {
+        throw new Error(`kiln: cannot fetch ${href}: ${error.message.replace(/^kiln: /, "")}`);
+      }
+      await this._install(name, { file_name: href, install_dir: "site" }, bytes);
+      this.loadedPackages[name] = href;
+    })();
+    installed.catch(() => this._packages.delete(name));
+    this._packages.set(name, installed);
+    await installed;
+    return name;
   }
 
   /** A package's file, checked against the lockfile. */

@@ -151,6 +151,8 @@ fn meson_cross(python: &Path, pkg_config_dir: &Path) -> String {
          pkg_config_path = '{}'\n\
          \n\
          [properties]\n\
+         # Only the target's .pc files, never the build machine's (python-3.15.pc among them).\n\
+         pkg_config_libdir = '{}'\n\
          # Programs built for the target cannot run on the build machine.\n\
          needs_exe_wrapper = true\n\
          # numpy asks; emscripten's long double is IEEE binary128.\n\
@@ -164,6 +166,7 @@ fn meson_cross(python: &Path, pkg_config_dir: &Path) -> String {
         python.display(),
         venv_bin.join("numpy-config").display(),
         venv_bin.join("pybind11-config").display(),
+        pkg_config_dir.display(),
         pkg_config_dir.display(),
     )
 }
@@ -189,6 +192,10 @@ mod tests {
         );
         assert!(
             text.contains("[built-in options]\npkg_config_path = '/w/host/lib/pkgconfig'\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pkg_config_libdir = '/w/host/lib/pkgconfig'\n"),
             "{text}"
         );
     }

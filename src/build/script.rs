@@ -159,6 +159,17 @@ impl<'a> Builder<'a> {
                 "PKG_CONFIG_PATH".into(),
                 path(&host_prefix.join("lib/pkgconfig")),
             ),
+            // Only the target's `.pc` files: pkg-config's default folders are the build
+            // machine's (the root's python3.15-dev installs `python-3.15.pc`, whose headers
+            // meson would take for the target's Python, silently).
+            (
+                "PKG_CONFIG_LIBDIR".into(),
+                format!(
+                    "{}:{}",
+                    path(&host_prefix.join("lib/pkgconfig")),
+                    path(&host_prefix.join("share/pkgconfig"))
+                ),
+            ),
         ]
     }
 

@@ -53,6 +53,7 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/mounts.mjs"),
     runtime_file!("js/packages.mjs"),
     runtime_file!("js/streams.mjs"),
+    runtime_file!("js/tags.mjs"),
     runtime_file!("js/zip.mjs"),
     runtime_file!("py/_kiln.py"),
 ];

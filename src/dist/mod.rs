@@ -54,16 +54,19 @@ pub struct Runtime {
 /// The architecture every kiln runtime has; a wheel platform tag ends in `_{ARCH}`.
 pub const ARCH: &str = "wasm32";
 
-/// `major.minor.micro` of the runtime's Python.
+/// `major.minor.micro` of the runtime's Python, with its pre-release if it is one
+/// (`3.15.0rc2`: `sys.version_info`'s release level and serial).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PythonVersion {
     pub major: u32,
     pub minor: u32,
     pub micro: u32,
+    /// `("rc", 2)` for `rc2`; `a` and `b` likewise.
+    pub pre: Option<(&'static str, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{found}` is not a Python version (expected `3.13` or `3.13.5`)")]
+#[error("`{found}` is not a Python version (expected `3.15`, `3.15.1` or `3.15.0rc2`)")]
 pub struct ParsePythonVersionError {
     pub found: String,
 }
@@ -75,7 +78,29 @@ impl std::str::FromStr for PythonVersion {
         let error = || ParsePythonVersionError {
             found: text.to_string(),
         };
-        let mut parts = text.split('.').map(|part| {
+        // A pre-release suffix on the last number: `0rc2`, `0b1`, `0a3`.
+        let (release, pre) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+            None => (text, None),
+            Some(at) => {
+                let (release, suffix) = text.split_at(at);
+                let kind = ["rc", "a", "b"]
+                    .into_iter()
+                    .find(|kind| suffix.starts_with(kind))
+                    .ok_or_else(error)?;
+                let serial = &suffix[kind.len()..];
+                if serial.is_empty()
+                    || serial.len() > 4
+                    || !serial.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(error());
+                }
+                (release, Some((kind, serial.parse().map_err(|_| error())?)))
+            }
+        };
+        if pre.is_some() && release.split('.').count() != 3 {
+            return Err(error());
+        }
+        let mut parts = release.split('.').map(|part| {
             if part.is_empty() || part.len() > 4 || !part.bytes().all(|b| b.is_ascii_digit()) {
                 Err(error())
             } else {
@@ -92,13 +117,18 @@ impl std::str::FromStr for PythonVersion {
             major,
             minor,
             micro,
+            pre,
         })
     }
 }
 
 impl fmt::Display for PythonVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.micro)
+        write!(f, "{}.{}.{}", self.major, self.minor, self.micro)?;
+        match self.pre {
+            Some((kind, serial)) => write!(f, "{kind}{serial}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -210,7 +240,21 @@ pub(crate) mod tests {
             "3.13".parse::<PythonVersion>().unwrap().to_string(),
             "3.13.0"
         );
-        for bad in ["", "3", "3.x", "3.13.5.1", "3..1", "99999.1"] {
+        assert_eq!(
+            "3.15.0rc2".parse::<PythonVersion>().unwrap().to_string(),
+            "3.15.0rc2"
+        );
+        for bad in [
+            "",
+            "3",
+            "3.x",
+            "3.13.5.1",
+            "3..1",
+            "99999.1",
+            "3.15rc2",
+            "3.15.0rc",
+            "3.15.0dev1",
+        ] {
             let error = bad.parse::<PythonVersion>().unwrap_err();
             assert_eq!(error.found, bad);
         }

@@ -63,14 +63,14 @@ pub fn write(path: &Path, contents: &str) {
     std::fs::write(path, contents).expect("write fixture");
 }
 
-/// A venv of the toolchain root's Python 3.13 at `target/kiln-tests/<name>` with `packages`
+/// A venv of the toolchain root's Python 3.15 at `target/kiln-tests/<name>` with `packages`
 /// installed (made once; reused by later runs).
 pub fn root_venv(name: &str, packages: &[&str]) -> PathBuf {
     let venv = project_dir().join("target/kiln-tests").join(name);
     if !venv.join("bin/python").exists() {
         run_ok(
             kiln()
-                .args(["toolchain", "run", "--", "python3.13", "-m", "venv"])
+                .args(["toolchain", "run", "--", "python3.15", "-m", "venv"])
                 .arg(&venv),
         );
         run_ok(

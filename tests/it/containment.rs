@@ -14,6 +14,9 @@ use crate::common::{kiln, project_dir, text, write};
 
 /// A project (copied pin, ABI file and one recipe), a cache, and an outside folder with a
 /// sentinel.
+/// The project's platform file, relative to a project folder.
+const PLATFORM_FILE: &str = "platforms/pyemscripten_2026_5.toml";
+
 struct Sandbox {
     _temp: tempfile::TempDir,
     root: PathBuf,
@@ -29,16 +32,14 @@ impl Sandbox {
         let project = root.join("project");
         let cache = root.join("cache");
         let outside = root.join("outside");
-        for dir in [project.join("toolchain"), cache.clone(), outside.clone()] {
+        for dir in [project.join("platforms"), cache.clone(), outside.clone()] {
             std::fs::create_dir_all(dir).unwrap();
         }
-        for file in ["toolchain.toml", "abi.toml"] {
-            std::fs::copy(
-                project_dir().join("toolchain").join(file),
-                project.join("toolchain").join(file),
-            )
-            .unwrap();
-        }
+        std::fs::copy(
+            project_dir().join(PLATFORM_FILE),
+            project.join(PLATFORM_FILE),
+        )
+        .unwrap();
         let recipe = project.join("recipes/hello-path");
         std::fs::create_dir_all(recipe.join("src")).unwrap();
         let good = project_dir().join("tests/data/recipes/good/hello-path");
@@ -278,11 +279,11 @@ fn issue_25_cache_prune_and_list_trust_no_artifact_json() {
 #[test]
 fn issue_25_pin_values_are_refused_with_file_and_field() {
     let sandbox = Sandbox::new();
-    let pin = sandbox.project.join("toolchain/toolchain.toml");
+    let pin = sandbox.project.join(PLATFORM_FILE);
     let original = std::fs::read_to_string(&pin).unwrap();
     for (from, to, field) in [
         (
-            "suite = \"trixie\"",
+            "suite = \"forky\"",
             "suite = \"../../../../tmp/x\"",
             "root.suite",
         ),
@@ -297,7 +298,7 @@ fn issue_25_pin_values_are_refused_with_file_and_field() {
         write(&pin, &original.replace(from, to));
         let stderr = refused(&run(sandbox.kiln().args(["config", "list"])));
         assert!(stderr.contains(&format!("`{field}` must be")), "{stderr}");
-        assert!(stderr.contains("toolchain/toolchain.toml"), "{stderr}");
+        assert!(stderr.contains(PLATFORM_FILE), "{stderr}");
         // build-recipes refuses it before installing anything.
         let stderr = refused(&run(sandbox.kiln().args(["build-recipes", "hello-path"])));
         assert!(stderr.contains(&format!("`{field}` must be")), "{stderr}");
@@ -310,34 +311,24 @@ fn issue_25_pin_values_are_refused_with_file_and_field() {
 fn issue_25_a_fifo_or_dev_zero_input_is_refused_without_blocking() {
     let sandbox = Sandbox::new();
     let limit = Duration::from_secs(20);
-    let toolchain = sandbox.project.join("toolchain");
+    let platform = sandbox.project.join(PLATFORM_FILE);
 
-    std::fs::remove_file(toolchain.join("toolchain.toml")).unwrap();
-    mkfifo(&toolchain.join("toolchain.toml"));
+    std::fs::remove_file(&platform).unwrap();
+    mkfifo(&platform);
     let stderr = refused(&run_within(sandbox.kiln().args(["config", "list"]), limit));
     assert!(stderr.contains("named pipe"), "{stderr}");
-    std::fs::remove_file(toolchain.join("toolchain.toml")).unwrap();
-    std::fs::copy(
-        project_dir().join("toolchain/toolchain.toml"),
-        toolchain.join("toolchain.toml"),
-    )
-    .unwrap();
 
-    for abi in ["fifo", "/dev/zero"] {
-        std::fs::remove_file(toolchain.join("abi.toml")).unwrap();
-        if abi == "fifo" {
-            mkfifo(&toolchain.join("abi.toml"));
-        } else {
-            std::os::unix::fs::symlink(abi, toolchain.join("abi.toml")).unwrap();
-        }
-        let stderr = refused(&run_within(
-            sandbox.kiln().args(["build-recipes", "hello-path"]),
-            limit,
-        ));
-        assert!(stderr.contains("cannot read the ABI file"), "{stderr}");
-        assert!(stderr.contains("not a regular file"), "{stderr}");
-        assert!(!sandbox.cache.join("toolchains-v0").exists());
-    }
+    std::fs::remove_file(&platform).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &platform).unwrap();
+    let stderr = refused(&run_within(
+        sandbox.kiln().args(["build-recipes", "hello-path"]),
+        limit,
+    ));
+    assert!(stderr.contains("cannot read the platform file"), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+    assert!(!sandbox.cache.join("toolchains-v0").exists());
+    std::fs::remove_file(&platform).unwrap();
+    std::fs::copy(project_dir().join(PLATFORM_FILE), &platform).unwrap();
 
     // A recipe that is a FIFO, and one that links to a file outside its folder: refused,
     // unread, so none of that file's lines is printed.

@@ -30,11 +30,12 @@ fn kiln_in(cwd: &Path, cache: &Path, args: &[&str]) -> Output {
         .args(args))
 }
 
-/// The platform tag of the project's runtime, as `toolchain/abi.toml` gives it.
+/// The platform tag of the project's runtime, as its platform file gives it.
 fn platform() -> String {
-    let abi = std::fs::read_to_string(project_dir().join("toolchain/abi.toml")).unwrap();
-    let table: toml::Table = abi.parse().unwrap();
-    table["abi"]["platform"].as_str().unwrap().to_string()
+    let text =
+        std::fs::read_to_string(project_dir().join("platforms/pyemscripten_2026_5.toml")).unwrap();
+    let table: toml::Table = text.parse().unwrap();
+    format!("{}_wasm32", table["platform"]["name"].as_str().unwrap())
 }
 
 /// `requests` 2.32.3 as published: its METADATA's `Requires-Dist` lines as they are, extras
@@ -86,7 +87,7 @@ fn a_wheel_kiln_did_not_build_is_locked_with_its_dependencies() {
             "on-emscripten ; sys_platform == 'emscripten' and platform_system == 'Emscripten'",
         )
         .requires("on-linux ; sys_platform == 'linux'")
-        .tag(&format!("cp313-cp313-{}", platform()))
+        .tag(&format!("cp315-cp315-{}", platform()))
         .write_to(&dist);
     let dist_arg = dist.to_str().unwrap();
     let output = kiln_in(sandbox.path(), &cache, &["lock", dist_arg]);
@@ -178,11 +179,12 @@ fn lock_refuses_each_malformed_wheel_and_keeps_the_previous_lockfile() {
         ),
         {
             let (name, bytes) =
-                evil(TestWheel::new("oldtag", "1.0").tag("cp313-cp313-emscripten_3_1_58_wasm32"));
+                evil(TestWheel::new("oldtag", "1.0").tag("cp313-cp313-emscripten_3_1_69_wasm32"));
             (
                 name,
                 bytes,
-                "emscripten_3_1_58_wasm32` is not one the runtime loads",
+                // kiln's own tag before PEP 783: refused, naming both tags.
+                "platform tag `emscripten_3_1_69_wasm32` is not one the runtime loads (it accepts `pyemscripten_2026_5_wasm32`",
             )
         },
     ];

@@ -9,7 +9,7 @@ use crate::common::{kiln, project_dir, run, run_ok, scratch, text};
 use crate::packages::{packages_dist, wheels};
 
 /// `pyodide-lock` 0.2 needs Python >= 3.12 (on the host's 3.11 pip would silently pick the
-/// old 0.1 line), so it runs in a venv of the root's Python 3.13.
+/// old 0.1 line), so it runs in a venv of the root's Python 3.15.
 fn lock_tools_venv() -> std::path::PathBuf {
     crate::common::root_venv("pyodide-lock-venv", &["pyodide-lock>=0.2", "packaging"])
 }

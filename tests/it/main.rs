@@ -12,6 +12,7 @@ mod dist;
 mod distribution;
 mod fetch;
 mod graph_builds;
+mod interop;
 mod packages;
 mod recipe_check;
 mod runtime;

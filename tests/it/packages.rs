@@ -170,7 +170,7 @@ print("installed", len(sys.argv) - 2)
         "{stdout}"
     );
     assert!(
-        stdout.contains("numpy 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"),
+        stdout.contains("numpy 2.5.5 ['cp315-cp315-pyemscripten_2026_5_wasm32']"),
         "{stdout}"
     );
     assert!(
@@ -178,7 +178,7 @@ print("installed", len(sys.argv) - 2)
         "{stdout}"
     );
     assert!(
-        stdout.contains("numpy-tests 2.5.5 ['cp313-cp313-emscripten_3_1_69_wasm32']"),
+        stdout.contains("numpy-tests 2.5.5 ['cp315-cp315-pyemscripten_2026_5_wasm32']"),
         "{stdout}"
     );
 }
@@ -251,7 +251,7 @@ fn link_check_fails_a_missing_symbol() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("kiln_no_such_function"), "{stderr}");
     assert!(
-        stderr.contains("_ext.cpython-313-wasm32-emscripten.so"),
+        stderr.contains("_ext.cpython-315-wasm32-emscripten.so"),
         "{stderr}"
     );
 }

@@ -73,7 +73,7 @@ fn pyo3_extension_panics_become_python_exceptions() {
         .find(|(name, _)| name.starts_with("pyo3demo-"))
         .expect("a pyo3demo wheel");
     assert_eq!(
-        demo.0, "pyo3demo-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl",
+        demo.0, "pyo3demo-0.1.0-cp315-cp315-pyemscripten_2026_5_wasm32.whl",
         "maturin tags the wheel for the target"
     );
     let log = std::fs::read_to_string(cached_log(&first_summary, "pyo3demo")).unwrap();
@@ -152,7 +152,7 @@ fn setuptools_rust_extension_builds_and_panics_cleanly() {
     );
     assert_has_wheel(
         &dist,
-        "pyo3demo_st-0.1.0-cp313-cp313-emscripten_3_1_69_wasm32.whl",
+        "pyo3demo_st-0.1.0-cp315-cp315-pyemscripten_2026_5_wasm32.whl",
     );
     let stdout = run_ok(python(&dist).args([
         "-c",
@@ -196,7 +196,7 @@ fn jsonschema_validates_on_rpds_py() {
     );
     assert_has_wheel(
         &dist,
-        "rpds_py-2026.9.1-cp313-cp313-emscripten_3_1_69_wasm32.whl",
+        "rpds_py-2026.9.1-cp315-cp315-pyemscripten_2026_5_wasm32.whl",
     );
     let stdout = run_ok(python(&dist).args([
         "-c",

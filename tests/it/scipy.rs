@@ -153,7 +153,7 @@ fn results_agree_within_tolerance() {
 }
 
 /// The same SciPy calls in the runtime under Node and on the host (the toolchain root's
-/// Python 3.13 with SciPy's own binary wheels) give the same numbers.
+/// Python 3.15 with SciPy's own binary wheels) give the same numbers.
 #[test]
 #[ignore = "heavy: run by scripts/test-heavy"]
 fn scipy_matches_the_host_in_the_runtime() {
@@ -268,7 +268,7 @@ fn scipy_test_suite_runs_in_the_runtime() {
         "scipy/optimize/tests/test_optimize.py",
         "scipy/special/tests/test_basic.py",
     ];
-    let site = "/usr/local/lib/python3.13/site-packages";
+    let site = "/usr/local/lib/python3.15/site-packages";
     let mut failed_any = Vec::new();
     for module in MODULES {
         let mut command = python(&dist);
