@@ -34,9 +34,13 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Folder holding one folder per recipe, each with a `recipe.toml`
-    #[arg(long, global = true, value_name = "DIR")]
-    pub recipe_dir: Option<PathBuf>,
+    /// A folder of recipes (one folder per recipe, each with a `recipe.toml`), on top of the
+    /// project's `recipes/` and kiln's built-in recipes
+    ///
+    /// Repeatable: each folder overrides the ones before it, by recipe name. `kiln recipe list`
+    /// shows where each recipe comes from.
+    #[arg(long = "recipe-dir", global = true, value_name = "DIR")]
+    pub recipe_dirs: Vec<PathBuf>,
     /// Which toolchain runs builds: the pinned Debian root, or the emcc on PATH
     #[arg(long, global = true, value_enum, value_name = "KIND")]
     pub toolchain: Option<ToolchainMode>,
@@ -87,7 +91,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(Overrides {
-        recipe_dir: cli.global.recipe_dir.clone(),
+        recipe_dirs: cli.global.recipe_dirs.clone(),
         toolchain_mode: cli.global.toolchain,
     })?;
     match cli.command {

@@ -12,6 +12,7 @@
 //! documented in `docs/recipe-format.md`, which a test keeps in step with [`raw`].
 
 mod error;
+mod layers;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use validate::Validator;
 
 pub(crate) use error::close_matches;
 pub use error::{InvalidRecipe, PathProblem, Problem, RecipeError};
+pub use layers::{Layer, Layers, Listed, Origin};
 
 /// A validated recipe.
 #[derive(Debug, Clone)]
@@ -236,6 +238,16 @@ pub struct Requirements {
 pub struct Test {
     /// Modules a test imports in the runtime after building.
     pub imports: Vec<String>,
+    /// Python code run in the runtime after the imports, with the package and its run
+    /// requirements installed; an exception fails the build.
+    pub script: Option<String>,
+}
+
+impl Test {
+    /// Whether there is anything to run.
+    pub fn is_empty(&self) -> bool {
+        self.imports.is_empty() && self.script.is_none()
+    }
 }
 
 /// `[about]`: informational only.
@@ -366,7 +378,7 @@ pub fn load_named<S: AsRef<str>>(
             Some((_, path)) => load(path),
             None => Err(RecipeError::UnknownRecipe {
                 name: name.to_string(),
-                recipe_dir: recipe_dir.to_path_buf(),
+                recipe_dirs: vec![recipe_dir.to_path_buf()],
                 close_matches: close_matches(
                     &normalized,
                     folders.iter().map(|(folder, _)| folder.as_str()),

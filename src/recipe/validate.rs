@@ -440,7 +440,22 @@ impl Validator<'_> {
                 }
             })
             .collect::<Result<_, _>>()?;
-        Ok(Test { imports })
+        if let Some(script) = test
+            .script
+            .as_ref()
+            .filter(|script| script.get_ref().trim().is_empty())
+        {
+            return Err(self.invalid(
+                script,
+                "test.script",
+                "a non-empty script",
+                "a few lines of Python that use the package, or remove `script`",
+            ));
+        }
+        Ok(Test {
+            imports,
+            script: test.script.map(Spanned::into_inner),
+        })
     }
 }
 

@@ -14,6 +14,7 @@ mod fetch;
 mod graph_builds;
 mod interop;
 mod packages;
+mod port;
 mod recipe_check;
 mod runtime;
 mod rust;
