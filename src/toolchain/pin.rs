@@ -14,8 +14,8 @@ pub struct Pin {
     pub root: RootPin,
     /// Debian package name → the version prefix the builds were made with.
     pub expect: BTreeMap<String, String>,
-    /// Hash of the two tables: any change to them gives a new root folder (a change to the
-    /// flags does not).
+    /// Hash of the `[root]` table: a change to the suite or the packages gives a new root
+    /// folder; a change to `[expect]` re-checks the same root, a change to the flags keeps it.
     pub fingerprint: Sha256,
     pub path: PathBuf,
 }
@@ -42,8 +42,8 @@ impl Pin {
     /// Reads the pin from the platform file at `path`.
     pub fn load(path: &Path) -> Result<Self, PinError> {
         let (file, _) = super::platform::read(path)?;
-        let canonical = serde_json::to_string(&(&file.root, &file.expect))
-            .expect("strings and lists always serialize");
+        let canonical =
+            serde_json::to_string(&file.root).expect("strings and lists always serialize");
         Ok(Pin {
             fingerprint: Sha256::of_bytes(canonical.as_bytes()),
             root: file.root,
@@ -74,7 +74,7 @@ mod tests {
     }
 
     #[test]
-    fn a_flag_change_keeps_the_root_and_a_package_change_does_not() {
+    fn a_flag_or_expect_change_keeps_the_root_and_a_package_change_does_not() {
         let text = fs_err::read_to_string(project_platform()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let load = |text: &str| {
@@ -86,6 +86,10 @@ mod tests {
         assert_eq!(
             original,
             load(&text.replace("\"-fPIC\",", "\"-fPIC\", \"-O1\","))
+        );
+        assert_eq!(
+            original,
+            load(&text.replace("rustc = \"1.97\"", "rustc = \"1.98\""))
         );
         assert_ne!(
             original,

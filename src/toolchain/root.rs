@@ -56,7 +56,7 @@ pub enum ToolchainError {
         source: std::io::Error,
     },
     #[error(
-        "the suite `{suite}` no longer has the versions `{}` pins:\n{}",
+        "the toolchain root (Debian `{suite}`) does not have the versions `{}` pins:\n{}",
         pin.display(),
         mismatches.iter().map(|m| format!("  {m}")).collect::<Vec<_>>().join("\n")
     )]
@@ -170,7 +170,7 @@ pub fn install(
     status: &dyn Fn(&str),
 ) -> Result<Toolchain, ToolchainError> {
     if let Ok(toolchain) = locate(settings, pin) {
-        return Ok(toolchain);
+        return checked(toolchain, pin);
     }
     check_host()?;
     let toolchains = settings.toolchains_dir();
@@ -183,7 +183,7 @@ pub fn install(
     }
     // Another process may have finished the same install while we waited.
     if let Ok(toolchain) = locate(settings, pin) {
-        return Ok(toolchain);
+        return checked(toolchain, pin);
     }
     remove_stale_installs(&toolchains)?;
 
@@ -264,6 +264,22 @@ pub fn install(
     let home = root_home(settings, pin);
     crate::fs::rename_dir_into_place(&temporary, &home).map_err(write_error(&home))?;
     locate(settings, pin)
+}
+
+/// The root, unless its recorded versions no longer start with what `[expect]` says (the pin
+/// was edited since the root was made): builds refuse it rather than build with tools the
+/// platform file does not describe.
+fn checked(toolchain: Toolchain, pin: &Pin) -> Result<Toolchain, ToolchainError> {
+    let drift = toolchain.mismatches(pin);
+    if drift.is_empty() {
+        Ok(toolchain)
+    } else {
+        Err(ToolchainError::Drift {
+            suite: pin.root.suite.clone(),
+            pin: pin.path.clone(),
+            mismatches: drift,
+        })
+    }
 }
 
 fn check_host() -> Result<(), ToolchainError> {

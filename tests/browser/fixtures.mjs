@@ -15,7 +15,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TAG = "cp313-cp313-emscripten_3_1_69_wasm32";
+const TAG = "cp315-cp315-pyemscripten_2026_5_wasm32";
 
 /** The kiln binary: $KILN_BIN, else the newest of target/{release,debug}/kiln. */
 export function kilnBinary() {
@@ -36,7 +36,7 @@ function pythonInclude(kiln) {
   const cache = execFileSync(kiln, ["config", "get", "cache_dir"], { encoding: "utf8" }).trim();
   const builds = path.join(cache, "builds-v0", "cpython");
   const candidates = (fs.existsSync(builds) ? fs.readdirSync(builds) : [])
-    .map((key) => path.join(builds, key, "prefix", "include", "python3.13"))
+    .map((key) => path.join(builds, key, "prefix", "include", "python3.15"))
     .filter((dir) => fs.existsSync(path.join(dir, "Python.h")))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   if (!candidates.length) throw new Error(`no CPython headers under ${builds}: build cpython first`);
@@ -173,7 +173,7 @@ function buildSideModules(dir, runtimeDir, kiln) {
   fs.writeFileSync(path.join(build, "foo.c"), C_FOO);
   fs.writeFileSync(path.join(build, "kilnext.c"), C_KILNEXT);
   const flags = ["-O2", ...runtime.cflags, ...runtime.ldflags, "-sSIDE_MODULE=1"].join(" ");
-  const ext = ".cpython-313-wasm32-emscripten.so";
+  const ext = ".cpython-315-wasm32-emscripten.so";
   const script = [
     `emcc ${flags} foo.c -o libfoo.so`,
     `emcc ${flags} -I${include} gamma.c -L. -lfoo -o _gamma${ext}`,
@@ -214,10 +214,10 @@ export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, ki
     [`libfoo-1.0.zip`]: await makeZip({ "libfoo.so": so.libfoo }),
     [`gamma-0.3-${TAG}.whl`]: await wheel("gamma", "0.3", TAG, {
       "gamma/__init__.py": `import beta\nfrom ._gamma import scaled, libname\n`,
-      [`gamma/_gamma.cpython-313-wasm32-emscripten.so`]: so.gamma,
+      [`gamma/_gamma.cpython-315-wasm32-emscripten.so`]: so.gamma,
     }),
     [`kilnext-0.1-${TAG}.whl`]: await wheel("kilnext", "0.1", TAG, {
-      [`kilnext.cpython-313-wasm32-emscripten.so`]: so.kilnext,
+      [`kilnext.cpython-315-wasm32-emscripten.so`]: so.kilnext,
     }),
   };
   const entry = (name, version, file, fields) => ({
@@ -227,8 +227,8 @@ export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, ki
   });
   const lock = {
     info: {
-      abi_version: "kiln-2026-0", arch: "wasm32", platform: "emscripten_3_1_69",
-      python: "3.13.5", version: "0.0.0-test",
+      abi_version: "2026_5", arch: "wasm32", platform: "emscripten_6_0_5",
+      python: "3.15.0rc2", version: "0.0.0-test",
     },
     packages: {
       alpha: entry("alpha", "1.0", "alpha-1.0-py3-none-any.whl"),

@@ -25,7 +25,7 @@ fn fetch_cpython_zlib_bzip2_then_again_without_network() {
     );
     assert!(
         cpython_src
-            .join("Tools/wasm/config.site-wasm32-emscripten")
+            .join("Platforms/emscripten/config.site-wasm32-emscripten")
             .is_file()
     );
 

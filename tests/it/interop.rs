@@ -167,10 +167,11 @@ fn a_pypi_pyemscripten_wheel_loads_and_runs_in_kilns_runtime() {
             std::fs::copy(file.path(), dist.join(file.file_name())).unwrap();
         }
     }
-    // The host's pip downloads it as an installer for the platform would choose it.
+    // The host's pip downloads it (and its pure dependency, mypy-extensions) as an installer
+    // for the platform would choose them.
     run_ok(
         Command::new("python3")
-            .args(["-m", "pip", "download", "--no-deps", "--quiet", "--dest"])
+            .args(["-m", "pip", "download", "--quiet", "--dest"])
             .arg(&dist)
             .args([
                 "--platform",
@@ -196,6 +197,7 @@ fn a_pypi_pyemscripten_wheel_loads_and_runs_in_kilns_runtime() {
     run_ok(kiln().arg("lock").arg(&dist));
     let lock = std::fs::read_to_string(dist.join("pyodide-lock.json")).unwrap();
     assert!(lock.contains("\"imports\":[\"librt\"]"), "{lock}");
+    assert!(lock.contains("\"depends\":[\"mypy-extensions\"]"), "{lock}");
     let stdout = run_ok(python(&dist).args([
         "-c",
         "import librt.base64, librt.strings; print(librt.base64.b64encode(b'kiln'), librt.base64.__file__.endswith('.so'))",

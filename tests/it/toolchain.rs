@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{kiln, run_ok, scratch, toolchain, write};
+use crate::common::{kiln, project_dir, run_ok, scratch, toolchain, write};
 
 #[test]
 fn emcc_in_the_root_is_the_pinned_version() {
@@ -134,4 +134,45 @@ fn prune_removes_roots_of_earlier_pins_only() {
         current.join("toolchain.lock").exists(),
         "the current root stays"
     );
+}
+
+/// forky moves: a root whose packages no longer match the platform file's `[expect]` is
+/// refused by builds, naming the package, the expected and the installed version, and
+/// `toolchain show` says so too. (An `[expect]` edit re-checks the same root: the root's
+/// folder name follows `[root]` alone.)
+#[test]
+fn a_root_that_drifted_from_the_pin_is_refused_naming_package_and_versions() {
+    toolchain();
+    let project = scratch("drift-project");
+    std::fs::create_dir_all(project.join("platforms")).unwrap();
+    let platform = project_dir().join("platforms/pyemscripten_2026_5.toml");
+    let text = std::fs::read_to_string(&platform).unwrap();
+    let drifted = text.replace(
+        "emscripten = \"6.0.5\"\nclang-21",
+        "emscripten = \"6.0.4\"\nclang-21",
+    );
+    assert_ne!(drifted, text);
+    write(
+        &project.join("platforms/pyemscripten_2026_5.toml"),
+        &drifted,
+    );
+    std::fs::create_dir_all(project.join("recipes")).unwrap();
+    let in_project = || {
+        let mut command = kiln();
+        command.env("KILN_PROJECT_DIR", &project);
+        command
+    };
+    let show = run_ok(in_project().args(["toolchain", "show"]));
+    assert!(show.contains("`emscripten` is 6.0.5"), "{show}");
+    assert!(show.contains("expected 6.0.4"), "{show}");
+    let output = crate::common::run(in_project().args(["toolchain", "install"]));
+    assert!(!output.status.success());
+    let stderr = crate::common::text(&output.stderr);
+    assert!(
+        stderr.contains("does not have the versions")
+            && stderr.contains("`emscripten` is 6.0.5")
+            && stderr.contains("expected 6.0.4*"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("docs/platform.md"), "{stderr}");
 }
