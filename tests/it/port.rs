@@ -281,3 +281,44 @@ fn issue_24_a_broken_pipe_behaves_as_in_cpython() {
         "CPython's status for this program"
     );
 }
+
+/// `docs/porting.md` shows the walk-through's recipes as they are in `tests/data/porting/`.
+#[test]
+fn issue_24_the_porting_page_shows_the_tested_recipes() {
+    let page = std::fs::read_to_string(project_dir().join("docs/porting.md")).unwrap();
+    for name in ["libjpeg-turbo", "pillow", "npdates"] {
+        let recipe = std::fs::read_to_string(
+            project_dir()
+                .join("tests/data/porting")
+                .join(name)
+                .join("recipe.toml"),
+        )
+        .unwrap();
+        assert!(
+            page.contains(&format!("```toml\n{recipe}```\n")),
+            "docs/porting.md does not show tests/data/porting/{name}/recipe.toml verbatim"
+        );
+    }
+}
+
+/// The walk-through of `docs/porting.md`: a CMake library (libjpeg-turbo) and Pillow linking
+/// it with kiln's zlib; a meson-python package against NumPy's C API. Each recipe's
+/// `[test]` runs in the runtime as part of the build.
+#[test]
+fn issue_24_the_porting_walkthrough_builds() {
+    toolchain();
+    let output = run(kiln().args(["--recipe-dir", "tests/data/porting"]).args([
+        "build-recipes",
+        "--no-progress",
+        "pillow",
+        "npdates",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    for recipe in ["libjpeg-turbo", "pillow", "npdates"] {
+        let line = summary_line(&output, recipe);
+        assert!(
+            line.contains(" built ") || line.contains(" cached "),
+            "{line}"
+        );
+    }
+}
