@@ -23,5 +23,6 @@ pub mod serve;
 pub mod smoke;
 pub mod source;
 pub mod toolchain;
+pub mod venv;
 pub mod wheel;
 pub mod zipfile;

@@ -13,6 +13,7 @@ mod lock;
 mod recipe;
 mod serve;
 mod toolchain;
+mod venv;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ pub enum Command {
     Verify(lock::DistArgs),
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     Serve(serve::ServeArgs),
+    /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
+    /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)
+    Venv(venv::VenvArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
     ///
     /// Only what builds left in `.kiln/build/` is removed: the folder of each named recipe, or
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lock(args) => lock::lock(&settings, args),
         Command::Verify(args) => lock::verify(&settings, args),
         Command::Serve(args) => serve::run(&settings, args),
+        Command::Venv(args) => venv::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),

@@ -12,6 +12,7 @@ mod dist;
 mod distribution;
 mod fetch;
 mod graph_builds;
+mod installed;
 mod interop;
 mod packages;
 mod port;
