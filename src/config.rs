@@ -13,7 +13,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ),
     (
         "KILN_PLATFORM",
-        "the platform to build for: a name in `platforms/` (e.g. `pyemscripten_2026_5`) or a path to a platform file (default: the project's only platform file)",
+        "the platform to build for: a name in `platforms/` (e.g. `pyemscripten_2026_5`) or a path to a platform file (default: the project's only platform file, else kiln's built-in one)",
     ),
     (
         "KILN_CACHE_DIR",
@@ -83,7 +83,12 @@ pub struct Settings {
     /// The project: the folder holding `platforms/` and `recipes/`. It locates the recipes
     /// and the toolchain pin, never a path given on the command line.
     pub project_dir: PathBuf,
-    pub recipe_dir: PathBuf,
+    /// The recipe folders given with `--recipe-dir`, in order (each overrides the ones
+    /// before it, and all of them the project's `recipes/` and kiln's built-in recipes).
+    pub recipe_dirs: Vec<PathBuf>,
+    /// Where kiln's built-in recipes and platform files are unpacked
+    /// ([`crate::builtin::dir`]): `recipes/` and `platforms/` in it.
+    pub builtin_dir: PathBuf,
     /// The platform file (`platforms/<name>.toml`): the root's pin, the flags, the tags.
     pub platform_file: PathBuf,
     pub cache_dir: PathBuf,
@@ -105,7 +110,7 @@ pub struct Settings {
 /// The arguments that settle settings; filled from clap by the binary.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub recipe_dir: Option<PathBuf>,
+    pub recipe_dirs: Vec<PathBuf>,
     pub toolchain_mode: Option<ToolchainMode>,
     pub remote_cache: Option<String>,
 }
@@ -133,13 +138,24 @@ const AWS_VARS: &[&str] = &[
 ];
 
 impl Settings {
-    /// Resolves settings from `overrides`, the process environment and the current folder.
+    /// Resolves settings from `overrides`, the process environment and the current folder,
+    /// and unpacks kiln's built-in recipes and platform files into the cache (once per kiln
+    /// version: [`crate::builtin::unpack`]).
     pub fn resolve(overrides: Overrides) -> std::io::Result<Self> {
-        Ok(Self::from_lookup(
-            overrides,
-            &std::env::current_dir()?,
-            &|name| std::env::var(name).ok().filter(|value| !value.is_empty()),
-        ))
+        let settings = Self::from_lookup(overrides, &std::env::current_dir()?, &|name| {
+            std::env::var(name).ok().filter(|value| !value.is_empty())
+        });
+        let unpacked = crate::builtin::unpack(&settings.cache_dir).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot unpack kiln's built-in recipes into `{}`: {error}",
+                    settings.cache_dir.display()
+                ),
+            )
+        })?;
+        debug_assert_eq!(unpacked, settings.builtin_dir);
+        Ok(settings)
     }
 
     /// [`Settings::resolve`] over any variable lookup, so tests need not touch the process
@@ -152,24 +168,11 @@ impl Settings {
         let project_dir = var("KILN_PROJECT_DIR")
             .map(|dir| current_dir.join(dir))
             .unwrap_or_else(|| find_project_dir(current_dir));
-        let recipe_dir = overrides
-            .recipe_dir
+        let recipe_dirs = overrides
+            .recipe_dirs
+            .iter()
             .map(|dir| current_dir.join(dir))
-            .unwrap_or_else(|| project_dir.join("recipes"));
-        let platform_file = match var("KILN_PLATFORM") {
-            Some(name) if name.ends_with(".toml") => current_dir.join(name),
-            Some(name) => project_dir.join("platforms").join(format!("{name}.toml")),
-            None => {
-                let files =
-                    crate::toolchain::platform::platform_files(&project_dir.join("platforms"));
-                // Several files and no choice: the first, so errors name a real file; `kiln
-                // config list` shows which.
-                files
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| project_dir.join("platforms/pyemscripten.toml"))
-            }
-        };
+            .collect();
         let cache_dir = var("KILN_CACHE_DIR")
             .map(|dir| current_dir.join(dir))
             .or_else(|| var("XDG_CACHE_HOME").map(|dir| PathBuf::from(dir).join("kiln")))
@@ -182,6 +185,34 @@ impl Settings {
             .iter()
             .filter_map(|name| var(name).map(|value| (name.to_string(), value)))
             .collect();
+        let builtin_dir = crate::builtin::dir(&cache_dir);
+        // The project's platform files first; a folder without any (a package's own
+        // repository) uses the ones kiln carries.
+        let project_platforms = project_dir.join("platforms");
+        let builtin_platforms = builtin_dir.join("platforms");
+        let platform_file = match var("KILN_PLATFORM") {
+            Some(name) if name.ends_with(".toml") => current_dir.join(name),
+            Some(name) => {
+                let file = format!("{name}.toml");
+                if project_platforms.join(&file).is_file() || !crate::builtin::has_platform(&name) {
+                    project_platforms.join(file)
+                } else {
+                    builtin_platforms.join(file)
+                }
+            }
+            None => {
+                let files = crate::toolchain::platform::platform_files(&project_platforms);
+                // Several files and no choice: the first, so errors name a real file; `kiln
+                // config list` shows which.
+                files.into_iter().next().unwrap_or_else(|| {
+                    let name = crate::builtin::FILES
+                        .iter()
+                        .find_map(|file| file.path.strip_prefix("platforms/"))
+                        .unwrap_or("pyemscripten.toml");
+                    builtin_platforms.join(name)
+                })
+            }
+        };
         let toolchain_mode =
             overrides
                 .toolchain_mode
@@ -211,7 +242,8 @@ impl Settings {
         Self {
             current_dir: current_dir.to_path_buf(),
             project_dir,
-            recipe_dir,
+            recipe_dirs,
+            builtin_dir,
             platform_file,
             cache_dir,
             toolchain_dir,
@@ -289,6 +321,28 @@ impl Settings {
             })
     }
 
+    /// The recipe folders, lowest layer first: kiln's built-in recipes, the project's
+    /// `recipes/` (when it has one), then each `--recipe-dir` (see [`crate::recipe::Layers`]).
+    pub fn recipe_layers(&self) -> Vec<crate::recipe::Layer> {
+        use crate::recipe::{Layer, Origin};
+        let mut layers = vec![Layer {
+            origin: Origin::BuiltIn,
+            dir: self.builtin_dir.join("recipes"),
+        }];
+        let project = self.project_dir.join("recipes");
+        if project.is_dir() {
+            layers.push(Layer {
+                origin: Origin::Project,
+                dir: project,
+            });
+        }
+        layers.extend(self.recipe_dirs.iter().map(|dir| Layer {
+            origin: Origin::CommandLine,
+            dir: dir.clone(),
+        }));
+        layers
+    }
+
     /// Per-recipe work trees (extracted sources, build logs).
     pub fn build_dir(&self) -> PathBuf {
         self.project_dir.join(".kiln/build")
@@ -333,7 +387,20 @@ mod tests {
         assert_eq!(settings.cache_dir, PathBuf::from("/x/kiln"));
         let settings = Settings::from_lookup(Overrides::default(), dir, &lookup(&[("HOME", "/h")]));
         assert_eq!(settings.cache_dir, PathBuf::from("/h/.cache/kiln"));
-        assert_eq!(settings.recipe_dir, PathBuf::from("/nowhere/recipes"));
+        assert!(settings.recipe_dirs.is_empty());
+        assert_eq!(
+            settings.builtin_dir,
+            Path::new("/h/.cache/kiln")
+                .join(crate::builtin::BUCKET)
+                .join(crate::builtin::content_hash().to_string())
+        );
+        assert_eq!(
+            settings.platform_file,
+            settings
+                .builtin_dir
+                .join("platforms/pyemscripten_2026_5.toml"),
+            "no project platform file: kiln's own"
+        );
         assert_eq!(settings.toolchain_mode, ToolchainMode::Root);
     }
 

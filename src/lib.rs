@@ -6,6 +6,7 @@
 //! driven from the command line.
 
 pub mod build;
+pub mod builtin;
 pub mod bundle;
 pub mod cache;
 pub mod config;
@@ -19,7 +20,9 @@ mod proptests;
 pub mod recipe;
 pub mod run;
 pub mod serve;
+pub mod smoke;
 pub mod source;
 pub mod toolchain;
+pub mod venv;
 pub mod wheel;
 pub mod zipfile;

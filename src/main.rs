@@ -42,9 +42,20 @@ fn init_logging(verbose: u8, quiet: bool) {
 }
 
 /// A panic is kiln's bug, not the user's: say so and ask for a report with what to include.
+/// Except `println!` into a closed pipe (`kiln recipe list | head -1`): the reader has what
+/// it wanted, so kiln stops quietly with status 0, as ripgrep does.
 fn install_panic_hook() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         default(info);
         eprintln!(
             "\nerror: kiln {} crashed; this is a bug. Please report it with the command line:\n  {}",

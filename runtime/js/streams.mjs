@@ -4,8 +4,9 @@
 
 // An unused device major number for the standard stream devices below.
 const STREAM_DEVICE_MAJOR = 64;
-// emscripten's errno value for EIO (WASI numbering).
+// emscripten's errno values (WASI numbering): EIO, and EPIPE (Python's BrokenPipeError).
 const EIO = 29;
+const EPIPE = 64;
 
 /**
  * Output to a JS callback, one call per complete line (without the newline); what remains of
@@ -151,7 +152,14 @@ export function installStandardStreams(Module, { stdin, stdout, stderr, ttys }) 
       },
       write(stream, buffer, offset, length) {
         if (!d.sink) throw new FS.ErrnoError(EIO);
-        d.sink.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+        try {
+          d.sink.write(new Uint8Array(buffer.buffer, buffer.byteOffset + offset, length));
+        } catch (e) {
+          // A reader that went away (`| head -1`) is Python's BrokenPipeError, as natively:
+          // CPython reports it and picks the exit status, not a JS stack trace.
+          if (e?.code === "EPIPE") throw new FS.ErrnoError(EPIPE);
+          throw e;
+        }
         return length;
       },
     });

@@ -72,3 +72,22 @@ test("fds 0-2 become devices that read from the source and write to the sinks", 
   assert.throws(() => FS.writeFd(0, "x"), (error) => error.errno === 29);
   assert.throws(() => FS.readFd(1, 1), (error) => error.errno === 29);
 });
+
+test("a closed pipe is EPIPE (64) for Python, not a JS exception", async () => {
+  const Module = await mockFactory()({});
+  const closed = {
+    write() {
+      throw Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE" });
+    },
+    flush() {},
+  };
+  const failing = { write() { throw new Error("other"); }, flush() {} };
+  installStandardStreams(Module, {
+    stdin: callbackSource(() => null),
+    stdout: closed,
+    stderr: failing,
+    ttys: [false, false, false],
+  });
+  assert.throws(() => Module.FS.writeFd(1, "x"), (error) => error.errno === 64);
+  assert.throws(() => Module.FS.writeFd(2, "x"), /other/);
+});

@@ -9,9 +9,13 @@
 //! 4. script.rs   build.sh rendered: the environment contract, then the body for the kind
 //!                (package.rs + cross.rs for packages, rust_std.rs for Rust extensions)
 //! 5. script.rs   the script run inside the toolchain root, its output into the log
-//! 6. wheels.rs   a package's wheel repaired and link-checked
-//! 7. store.rs    the prefix and the log committed into the cache
+//! 6. wheels.rs   a package's wheel repaired and link-checked (outputs.rs: a library's
+//!                prefix holds a library)
+//! 7. (test)      a package's `[test]` run in the runtime, through [`PackageTest`]
+//! 8. store.rs    the prefix and the log committed into the cache
 //! ```
+//! A test failure fails the build before anything enters the cache, so a cached package is
+//! a tested one.
 //! Everything that depends on what is built for (flags, wheel tag, Python version) comes from
 //! one [`Platform`] value; the compiler wrapper ([`wrapper`]) is the part of kiln that runs
 //! inside a build.
@@ -31,6 +35,7 @@
 pub mod clean;
 pub mod cross;
 mod host;
+mod outputs;
 pub mod package;
 pub mod requirements;
 pub mod rust;
@@ -93,6 +98,30 @@ pub enum BuildError {
         dir: PathBuf,
         log: PathBuf,
     },
+    #[error(
+        "`{name}`: the `{kind}` recipe installed no library into `$PREFIX` (expected {expected}); log: `{}`",
+        log.display()
+    )]
+    EmptyLibrary {
+        name: String,
+        kind: &'static str,
+        expected: &'static str,
+        log: PathBuf,
+    },
+    #[error("`{name}`: the recipe's test failed in the runtime; log: `{}`\n{output}", log.display())]
+    Test {
+        name: String,
+        log: PathBuf,
+        /// The test's output: what it imported, and the traceback.
+        output: String,
+    },
+    #[error("`{name}`: cannot run the recipe's test; log: `{}`", log.display())]
+    TestSetup {
+        name: String,
+        log: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("`{name}`: a package needs the runtime recipe (type `runtime`) in the recipe folder")]
     NoRuntime { name: String },
     #[error(
@@ -123,22 +152,44 @@ pub enum BuildError {
 }
 
 impl BuildError {
+    /// What to try next, when kiln knows.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BuildError::EmptyLibrary { .. } => Some(
+                "install into `$PREFIX`: `./configure --prefix=\"$PREFIX\"` or \
+                 `cmake -DCMAKE_INSTALL_PREFIX=\"$PREFIX\"`, then `make install`; \
+                 `ls -R .kiln/build/<name>/src` shows where the library went"
+                    .to_string(),
+            ),
+            BuildError::Test { .. } => Some(
+                "the test's own files are in `.kiln/build/<name>/test/`: re-run it with \
+                 `node .kiln/build/<name>/test/python.mjs --packages <name> .kiln/build/<name>/test/kiln_test.py`"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The log a user should open, when there is one.
     pub fn log(&self) -> Option<&Path> {
         match self {
             BuildError::Source { log, .. }
             | BuildError::Script { log, .. }
             | BuildError::Wheel { log, .. }
-            | BuildError::NoWheel { log, .. } => Some(log),
+            | BuildError::NoWheel { log, .. }
+            | BuildError::EmptyLibrary { log, .. }
+            | BuildError::Test { log, .. }
+            | BuildError::TestSetup { log, .. } => Some(log),
             _ => None,
         }
     }
 }
 
-/// Whether [`Builder::build`] had to run the script.
+/// Whether [`Builder::build`] had to run the script, and what the recipe's test said when it
+/// ran (a cached package passed its test when it was built).
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Built(Artifact),
+    Built(Artifact, Option<TestReport>),
     Cached(Artifact),
     /// Downloaded from the remote cache.
     Pulled(Artifact),
@@ -147,7 +198,7 @@ pub enum Outcome {
 impl Outcome {
     pub fn artifact(&self) -> &Artifact {
         match self {
-            Outcome::Built(artifact) | Outcome::Cached(artifact) | Outcome::Pulled(artifact) => {
+            Outcome::Built(artifact, _) | Outcome::Cached(artifact) | Outcome::Pulled(artifact) => {
                 artifact
             }
         }
@@ -156,11 +207,69 @@ impl Outcome {
     /// `built`, `cached` or `pulled`, as the summary shows it.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Outcome::Built(_) => "built",
+            Outcome::Built(..) => "built",
             Outcome::Cached(_) => "cached",
             Outcome::Pulled(_) => "pulled",
         }
     }
+
+    /// The test run by this build, if it ran one.
+    pub fn test(&self) -> Option<&TestReport> {
+        match self {
+            Outcome::Built(_, test) => test.as_ref(),
+            Outcome::Cached(_) | Outcome::Pulled(_) => None,
+        }
+    }
+}
+
+/// Runs a package recipe's `[test]` on its freshly built wheels, before they enter the cache.
+///
+/// Defined here and implemented by a later stage ([`crate::smoke`], which needs the runtime
+/// bundle and a lockfile): the build stage never imports the stages after it.
+pub trait PackageTest: Sync {
+    /// Tests `recipe`'s build `built` (its wheels in `built.prefix()/wheels`) with the
+    /// finished artifacts `host` of its dependency closure, in `work`, appending what it
+    /// ran and printed to `log`. `Ok(None)` when the recipe has nothing to test.
+    fn test(
+        &self,
+        recipe: &Recipe,
+        built: &Artifact,
+        host: &[&Artifact],
+        work: &Path,
+        log: &Path,
+    ) -> Result<Option<TestReport>, TestError>;
+}
+
+/// A passed test.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TestReport {
+    /// Modules imported.
+    pub imports: usize,
+    /// Whether `test.script` ran.
+    pub script: bool,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for TestReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "passed ({} import", self.imports)?;
+        if self.imports != 1 {
+            f.write_str("s")?;
+        }
+        if self.script {
+            f.write_str(" + script")?;
+        }
+        write!(f, ", {:.1} s)", self.seconds)
+    }
+}
+
+/// Why a test did not pass.
+#[derive(Debug)]
+pub enum TestError {
+    /// It ran and failed: its output, with the traceback.
+    Failed { output: String },
+    /// It could not be run (the runtime bundle, the lockfile, the runner).
+    Setup(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// What every build shares: settings, toolchain, the platform built for, cache and the job
@@ -176,6 +285,8 @@ pub struct Builder<'a> {
     pub logic: BuildLogic,
     /// The remote artifact cache, if any: pulled from before a build, pushed to after.
     pub remote: Option<&'a RemoteCache>,
+    /// Runs a package's `[test]` before it is stored; `None` stores untested.
+    pub tests: Option<&'a dyn PackageTest>,
 }
 
 impl<'a> Builder<'a> {
@@ -193,6 +304,7 @@ impl<'a> Builder<'a> {
             jobs,
             logic: BuildLogic::COMPILED,
             remote: None,
+            tests: None,
         }
     }
 
@@ -288,6 +400,7 @@ impl<'a> Builder<'a> {
                 &work.join("wrappers"),
                 &work.join("build.log"),
                 &self.platform.abi,
+                Some(&work.join("host")),
                 "",
             ));
         }
@@ -357,10 +470,35 @@ impl<'a> Builder<'a> {
         if let Some(rust_build) = &script.rust {
             rust_std::log_crates(&rust_build.metadata_path(), &work.log);
         }
-        if recipe.build.kind == BuildKind::Package {
-            self.finish_wheels(recipe, &work.dir, &prefix, host, &work.log)?;
+        match recipe.build.kind {
+            BuildKind::Package => {
+                self.finish_wheels(recipe, &work.dir, &prefix, host, &work.log)?;
+            }
+            kind @ (BuildKind::StaticLibrary | BuildKind::SharedLibrary) => {
+                let libraries = outputs::libraries(&prefix, kind);
+                if libraries.is_empty() {
+                    append_line(
+                        &work.log,
+                        &format!("kiln: no library in `{}`", prefix.display()),
+                    );
+                    return Err(BuildError::EmptyLibrary {
+                        name,
+                        kind: kind.as_str(),
+                        expected: outputs::expected(kind),
+                        log: work.log.clone(),
+                    });
+                }
+            }
+            BuildKind::Runtime => {}
         }
-        // 7. Into the cache.
+        // 7. The package's test, on the wheels as they will be stored.
+        let test = match (&self.tests, recipe.build.kind) {
+            (Some(tests), BuildKind::Package) => {
+                self.run_test(*tests, recipe, &prefix, key, host, &work)?
+            }
+            _ => None,
+        };
+        // 8. Into the cache.
         let info = ArtifactInfo {
             name: name.clone(),
             version: recipe.package.version.clone(),
@@ -370,7 +508,7 @@ impl<'a> Builder<'a> {
         };
         let artifact = store::store(&name, staging, &prefix, &work.log, info)?;
         self.push(&artifact);
-        Ok(Outcome::Built(artifact))
+        Ok(Outcome::Built(artifact, test))
     }
 
     /// Pushes a finished entry to the remote cache unless it has it; a failure is a warning.
@@ -387,6 +525,49 @@ impl<'a> Builder<'a> {
                 &format!("cannot push `{}` to the remote cache", artifact.info.name),
                 &error,
             ),
+        }
+    }
+
+    /// Step 7: `tests` on the build in `prefix`, its result in the log.
+    fn run_test(
+        &self,
+        tests: &dyn PackageTest,
+        recipe: &Recipe,
+        prefix: &Path,
+        key: &Sha256,
+        host: &[&Artifact],
+        work: &WorkDir,
+    ) -> Result<Option<TestReport>, BuildError> {
+        let name = recipe.package.name.clone();
+        let built = Artifact {
+            dir: prefix.parent().unwrap_or(prefix).to_path_buf(),
+            info: ArtifactInfo {
+                name: name.clone(),
+                version: recipe.package.version.clone(),
+                kind: recipe.build.kind.as_str().to_string(),
+                key: key.to_string(),
+                build_seconds: 0.0,
+            },
+        };
+        match tests.test(recipe, &built, host, &work.dir, &work.log) {
+            Ok(Some(report)) => {
+                append_line(&work.log, &format!("kiln: test {report}"));
+                Ok(Some(report))
+            }
+            Ok(None) => Ok(None),
+            Err(TestError::Failed { output }) => {
+                append_line(&work.log, "kiln: test failed");
+                Err(BuildError::Test {
+                    name,
+                    log: work.log.clone(),
+                    output,
+                })
+            }
+            Err(TestError::Setup(source)) => Err(BuildError::TestSetup {
+                name,
+                log: work.log.clone(),
+                source,
+            }),
         }
     }
 

@@ -63,7 +63,7 @@ impl<'a> Builder<'a> {
                 ))?
             }
             BuildKind::SharedLibrary => self
-                .library_script(recipe, &work.dir, &work.log)
+                .library_script(recipe, &work.dir, host_prefix, &work.log)
                 .map_err(io("cannot install the compiler wrappers in", &work.dir))?,
             _ => recipe.build.script.clone().unwrap_or_default(),
         };
@@ -107,10 +107,26 @@ impl<'a> Builder<'a> {
         prefix: &Path,
         host_prefix: &Path,
     ) -> Vec<(String, String)> {
-        let join = |abi: &[String], own: &[String]| {
-            abi.iter().chain(own).cloned().collect::<Vec<_>>().join(" ")
-        };
         let path = |path: &Path| path.display().to_string();
+        // The host prefix's headers and libraries are found without the recipe saying so, as
+        // pyodide-build does: `-I`/`-L` after the ABI's flags, before the recipe's own. Not for
+        // the runtime, whose flags CPython records in its sysconfig for every package after it.
+        let (include, lib) = if recipe.build.kind == BuildKind::Runtime {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                vec![format!("-I{}", path(&host_prefix.join("include")))],
+                vec![format!("-L{}", path(&host_prefix.join("lib")))],
+            )
+        };
+        let join = |abi: &[String], searched: &[String], own: &[String]| {
+            abi.iter()
+                .chain(searched)
+                .chain(own)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let abi = &self.platform.abi;
         vec![
             ("SRC_DIR".into(), path(source_dir)),
@@ -131,12 +147,18 @@ impl<'a> Builder<'a> {
                 "GIT_CEILING_DIRECTORIES".into(),
                 path(source_dir.parent().unwrap_or(source_dir)),
             ),
-            ("CFLAGS".into(), join(&abi.cflags, &recipe.build.cflags)),
+            (
+                "CFLAGS".into(),
+                join(&abi.cflags, &include, &recipe.build.cflags),
+            ),
             (
                 "CXXFLAGS".into(),
-                join(&abi.cxxflags, &recipe.build.cxxflags),
+                join(&abi.cxxflags, &include, &recipe.build.cxxflags),
             ),
-            ("LDFLAGS".into(), join(&abi.ldflags, &recipe.build.ldflags)),
+            (
+                "LDFLAGS".into(),
+                join(&abi.ldflags, &lib, &recipe.build.ldflags),
+            ),
             (
                 "KILN_MAIN_MODULE_LDFLAGS".into(),
                 abi.main_module_ldflags.join(" "),
@@ -186,14 +208,22 @@ impl<'a> Builder<'a> {
         rust: Option<&rust::RustBuild>,
     ) -> std::io::Result<String> {
         let log = work.join("build.log");
+        // Where step 3 merged the host libraries (`host::merge_host_prefixes`).
+        let host_prefix = work.join("host");
         let venv_python = work.join("venv/bin/python");
         let mut cross = cross::prepare(work, runtime_prefix, self.platform, &venv_python)?;
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
         cross.env.extend(
-            wrapper::wrapper_env(&wrapper_dir, &log, &self.platform.abi, "")
-                .into_iter()
-                .filter(|(key, _)| key != "PATH"),
+            wrapper::wrapper_env(
+                &wrapper_dir,
+                &log,
+                &self.platform.abi,
+                Some(&host_prefix),
+                "",
+            )
+            .into_iter()
+            .filter(|(key, _)| key != "PATH"),
         );
         if let Some(rust) = rust {
             cross.env.extend(rust.env()?);
@@ -212,12 +242,20 @@ impl<'a> Builder<'a> {
     /// The script body of a shared library build: the compiler wrappers first on PATH (so
     /// `CC=cc` links go through kiln's checks, as a package's do), then the recipe's script.
     /// Scripts calling `emcc` directly are unaffected.
-    fn library_script(&self, recipe: &Recipe, work: &Path, log: &Path) -> std::io::Result<String> {
+    fn library_script(
+        &self,
+        recipe: &Recipe,
+        work: &Path,
+        host_prefix: &Path,
+        log: &Path,
+    ) -> std::io::Result<String> {
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
         let mut body =
             String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
-        for (key, value) in wrapper::wrapper_env(&wrapper_dir, log, &self.platform.abi, "") {
+        let env =
+            wrapper::wrapper_env(&wrapper_dir, log, &self.platform.abi, Some(host_prefix), "");
+        for (key, value) in env {
             if key == "PATH" {
                 body.push_str(&format!(
                     "export PATH={}:\"$PATH\"\n",

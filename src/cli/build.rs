@@ -31,6 +31,24 @@ pub struct BuildArgs {
     /// Run-time dependencies to record (recipe names)
     #[arg(long = "depends", value_name = "NAME")]
     pub depends: Vec<String>,
+    /// A recipe this package compiles or links against (a library such as `zlib`, or a
+    /// package such as `numpy`), as the recipe key `requirements.host`
+    ///
+    /// Repeatable. Libraries are merged into `$KILN_HOST_PREFIX`, whose `include/` and `lib/`
+    /// the compiler searches; packages are installed into the build environment with the
+    /// target's headers.
+    #[arg(long = "host", value_name = "NAME")]
+    pub host: Vec<String>,
+    /// A setting for the package's build backend, `KEY=VALUE`, as the recipe key
+    /// `build.backend-flags` (`-C setup-args=-Dblas=none` for meson-python)
+    ///
+    /// Repeatable, like `pip wheel -C` and `pyodide build -C`.
+    #[arg(short = 'C', long = "config-setting", value_name = "KEY=VALUE")]
+    pub config_settings: Vec<String>,
+    /// Which symbols the side modules export, as the recipe key `build.exports`: `pyinit`,
+    /// `requested`, `whole_archive`, or a comma-separated list of symbol names
+    #[arg(long, value_name = "EXPORTS")]
+    pub exports: Option<String>,
 }
 
 /// The largest `pyproject.toml` read for a folder's name and version.
@@ -46,9 +64,16 @@ enum SourceBody {
 
 pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
     let current = std::env::current_dir()?;
-    for depend in &args.depends {
-        if !recipe::is_valid_name(depend) {
-            bail!("`--depends {depend}`: not a recipe name (letters, digits, `-`, `_`, `.`)");
+    for (option, names) in [("--depends", &args.depends), ("--host", &args.host)] {
+        for name in names {
+            if !recipe::is_valid_name(name) {
+                bail!("`{option} {name}`: not a recipe name (letters, digits, `-`, `_`, `.`)");
+            }
+        }
+    }
+    for setting in &args.config_settings {
+        if !setting.contains('=') || setting.starts_with('=') {
+            bail!("`-C {setting}`: expected `KEY=VALUE`");
         }
     }
     // Name and version were checked by `describe_source` before anything was written.
@@ -73,14 +98,9 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
             "path = \"src\"".to_string()
         }
     };
-    let depends = args
-        .depends
-        .iter()
-        .map(|d| format!("{d:?}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let text = format!(
-        "# Written by `kiln build` for an out-of-tree build.\n[package]\nname = {name:?}\nversion = {version:?}\n\n[source]\n{source_table}\n\n[requirements]\nrun = [{depends}]\n"
+        "# Written by `kiln build` for an out-of-tree build.\n[package]\nname = {name:?}\nversion = {version:?}\n\n[source]\n{source_table}\n\n{}",
+        recipe_tables(&args)
     );
     kiln::fs::write_atomic(&dir.join("recipe.toml"), text.as_bytes())?;
     let own = recipe::load_out_of_tree(&dir).map_err(|error| anyhow::anyhow!("{error}"))?;
@@ -104,6 +124,45 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
             no_progress: false,
         },
         true,
+    )
+}
+
+/// The `[build]` and `[requirements]` tables for the command line's recipe knobs, each value
+/// written as a TOML string (so quoting is TOML's, and the recipe validator checks them).
+fn recipe_tables(args: &BuildArgs) -> String {
+    let list = |items: &[String]| {
+        let items: Vec<String> = items
+            .iter()
+            .map(|item| toml::Value::String(item.clone()).to_string())
+            .collect();
+        format!("[{}]", items.join(", "))
+    };
+    let mut build = String::from("[build]\n");
+    if !args.config_settings.is_empty() {
+        build.push_str(&format!(
+            "backend-flags = {}\n",
+            list(&args.config_settings)
+        ));
+    }
+    if let Some(exports) = &args.exports {
+        let value = match exports.as_str() {
+            "pyinit" | "requested" | "whole_archive" => {
+                toml::Value::String(exports.clone()).to_string()
+            }
+            symbols => list(
+                &symbols
+                    .split(',')
+                    .map(|symbol| symbol.trim().to_string())
+                    .filter(|symbol| !symbol.is_empty())
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        build.push_str(&format!("exports = {value}\n"));
+    }
+    format!(
+        "{build}\n[requirements]\nhost = {}\nrun = {}\n",
+        list(&args.host),
+        list(&args.depends)
     )
 }
 

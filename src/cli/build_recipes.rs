@@ -159,6 +159,8 @@ struct Row {
     version: String,
     result: &'static str,
     seconds: Option<f64>,
+    /// The recipe's test, when this run ran it (`passed (2 imports + script, 1.3 s)`).
+    test: Option<String>,
     log: Option<PathBuf>,
     key: Option<String>,
     because: Option<String>,
@@ -210,6 +212,9 @@ pub fn run_with_recipes(
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut builder = Builder::new(settings, &toolchain, &platform, (cores / parallel).max(1));
     builder.remote = remote.as_ref();
+    // Each package's `[test]` runs in the runtime before the package is cached.
+    let tests = kiln::smoke::RuntimeTests::new(settings, &toolchain, abi, &recipes)?;
+    builder.tests = Some(&tests);
     let builder = builder;
 
     // Keys depend only on inputs and dependency keys: compute them all up front.
@@ -361,6 +366,7 @@ pub fn run_with_recipes(
             version: recipe.package.version.clone(),
             result: "",
             seconds: None,
+            test: None,
             log: None,
             key: keys.get(&name).map(|key| key.to_string()),
             because: None,
@@ -369,6 +375,7 @@ pub fn run_with_recipes(
         match &outcomes[&name] {
             TaskOutcome::Done { value, elapsed } => {
                 row.result = value.as_str();
+                row.test = value.test().map(ToString::to_string);
                 row.seconds = Some(elapsed.as_secs_f64());
                 row.log = Some(value.artifact().log());
                 row.size_bytes = Some(super::cache::tree_size(&value.artifact().prefix()));
@@ -377,12 +384,18 @@ pub fn run_with_recipes(
                 ok = false;
                 row.result = "failed";
                 row.seconds = Some(elapsed.as_secs_f64());
+                if matches!(error, BuildError::Test { .. }) {
+                    row.test = Some("failed".to_string());
+                }
                 row.log = error.log().map(Path::to_path_buf);
                 eprintln!("\nerror: {error}");
                 let mut cause = std::error::Error::source(error);
                 while let Some(inner) = cause {
                     eprintln!("  Caused by: {inner}");
                     cause = inner.source();
+                }
+                if let Some(hint) = error.hint() {
+                    eprintln!("\nhint: {}", hint.replace("<name>", &name));
                 }
             }
             TaskOutcome::Skipped { because } => {
@@ -462,19 +475,20 @@ pub fn run_with_recipes(
 
 fn print_summary(rows: &[Row], wall: f64, critical_path: f64) {
     eprintln!(
-        "\n{:<16} {:<10} {:<8} {:>9} {:>10}  log",
-        "recipe", "version", "result", "seconds", "size"
+        "\n{:<16} {:<10} {:<8} {:>9} {:>10}  {:<36} log",
+        "recipe", "version", "result", "seconds", "size", "test"
     );
     for row in rows {
         let seconds = row.seconds.map_or("-".into(), |s| format!("{s:.1}"));
         let size = row.size_bytes.map_or("-".into(), super::cache::human_size);
+        let test = row.test.as_deref().unwrap_or("-");
         let detail = match (&row.because, &row.log) {
             (Some(because), _) => format!("(because `{because}` did not build)"),
             (None, Some(log)) => log.display().to_string(),
             (None, None) => String::new(),
         };
         eprintln!(
-            "{:<16} {:<10} {:<8} {seconds:>9} {size:>10}  {detail}",
+            "{:<16} {:<10} {:<8} {seconds:>9} {size:>10}  {test:<36} {detail}",
             row.recipe, row.version, row.result
         );
     }

@@ -28,7 +28,15 @@ fn entries(settings: &Settings) -> anyhow::Result<Vec<(&'static str, String)>> {
     let show = |path: &std::path::Path| path.display().to_string();
     Ok(vec![
         ("project_dir", show(&settings.project_dir)),
-        ("recipe_dir", show(&settings.recipe_dir)),
+        (
+            "recipe_dirs",
+            settings
+                .recipe_layers()
+                .iter()
+                .map(|layer| show(&layer.dir))
+                .collect::<Vec<_>>()
+                .join(":"),
+        ),
         ("cache_dir", show(&settings.cache_dir)),
         (
             "toolchain",

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use kiln::config::Settings;
-use kiln::recipe::{self, SourceSpec};
+use kiln::recipe::SourceSpec;
 use kiln::source::{self, FetchContext};
 use kiln::toolchain::{self, Pin};
 
@@ -20,10 +20,12 @@ pub struct FetchArgs {
 /// Prints one line per recipe to stdout: name, version, sha256, `downloaded`/`cached`, and
 /// the extracted source folder.
 pub fn run(settings: &Settings, args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let recipes = recipe::load_named(&settings.recipe_dir, &args.names).map_err(|errors| {
-        super::recipe::report(errors);
-        anyhow::anyhow!("invalid recipes")
-    })?;
+    let recipes = super::recipe::layers(settings)
+        .load_named(&args.names)
+        .map_err(|errors| {
+            super::recipe::report(errors);
+            anyhow::anyhow!("invalid recipes")
+        })?;
     let needs_root = recipes
         .iter()
         .any(|recipe| matches!(recipe.source.spec, SourceSpec::Debian { .. }));

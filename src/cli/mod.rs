@@ -13,6 +13,7 @@ mod lock;
 mod recipe;
 mod serve;
 mod toolchain;
+mod venv;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,9 +35,13 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Folder holding one folder per recipe, each with a `recipe.toml`
-    #[arg(long, global = true, value_name = "DIR")]
-    pub recipe_dir: Option<PathBuf>,
+    /// A folder of recipes (one folder per recipe, each with a `recipe.toml`), on top of the
+    /// project's `recipes/` and kiln's built-in recipes
+    ///
+    /// Repeatable: each folder overrides the ones before it, by recipe name. `kiln recipe list`
+    /// shows where each recipe comes from.
+    #[arg(long = "recipe-dir", global = true, value_name = "DIR")]
+    pub recipe_dirs: Vec<PathBuf>,
     /// Which toolchain runs builds: the pinned Debian root, or the emcc on PATH
     #[arg(long, global = true, value_enum, value_name = "KIND")]
     pub toolchain: Option<ToolchainMode>,
@@ -72,6 +77,9 @@ pub enum Command {
     Verify(lock::DistArgs),
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     Serve(serve::ServeArgs),
+    /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
+    /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)
+    Venv(venv::VenvArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
     ///
     /// Only what builds left in `.kiln/build/` is removed: the folder of each named recipe, or
@@ -91,7 +99,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::resolve(Overrides {
-        recipe_dir: cli.global.recipe_dir.clone(),
+        recipe_dirs: cli.global.recipe_dirs.clone(),
         toolchain_mode: cli.global.toolchain,
         remote_cache: cli.global.remote_cache.clone(),
     })?;
@@ -104,6 +112,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lock(args) => lock::lock(&settings, args),
         Command::Verify(args) => lock::verify(&settings, args),
         Command::Serve(args) => serve::run(&settings, args),
+        Command::Venv(args) => venv::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),

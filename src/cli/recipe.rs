@@ -1,4 +1,5 @@
-//! `kiln recipe check [NAME…]`
+//! `kiln recipe check [NAME…]` and `kiln recipe list`, over the recipe folders' layers
+//! (kiln's built-in recipes, the project's `recipes/`, each `--recipe-dir`).
 
 use std::process::ExitCode;
 
@@ -15,21 +16,36 @@ pub enum RecipeCommand {
     /// name no recipe (with the closest names), cycles (with their path), and host requirements
     /// that are not libraries.
     Check {
-        /// Recipe names (default: every recipe in the recipe folder)
+        /// Recipe names (default: every recipe in the recipe folders)
         names: Vec<String>,
     },
+    /// List every recipe with its version, type and the folder it comes from
+    ///
+    /// One line per recipe on stdout: name, version, type, origin (`built-in`, `project` or
+    /// `--recipe-dir`) and folder; `(overrides built-in)` when an upper folder replaces a recipe
+    /// of a lower one.
+    List,
+}
+
+/// The recipe folders of these settings, lowest first.
+pub fn layers(settings: &Settings) -> recipe::Layers {
+    recipe::Layers::new(settings.recipe_layers())
 }
 
 pub fn run(settings: &Settings, command: RecipeCommand) -> anyhow::Result<ExitCode> {
-    let RecipeCommand::Check { names } = command;
+    let names = match command {
+        RecipeCommand::Check { names } => names,
+        RecipeCommand::List => return list(settings),
+    };
+    let layers = layers(settings);
     let loaded = if names.is_empty() {
-        recipe::load_dir(&settings.recipe_dir)
+        layers.load_all()
     } else {
-        recipe::load_named(&settings.recipe_dir, &names)
+        layers.load_named(&names)
     };
     match loaded {
         Ok(recipes) => {
-            let known = match recipe::recipe_names(&settings.recipe_dir) {
+            let known = match layers.names() {
                 Ok(names) => names.into_iter().collect(),
                 Err(error) => {
                     report(vec![error]);
@@ -70,12 +86,61 @@ pub fn report(errors: Vec<RecipeError>) {
     );
 }
 
-/// Every recipe, or an error after reporting each invalid one.
+/// Every recipe of every layer (an upper one's where names meet), or an error after
+/// reporting each invalid one.
 pub fn load_all(settings: &Settings) -> anyhow::Result<Vec<Recipe>> {
-    recipe::load_dir(&settings.recipe_dir).map_err(|errors| {
+    layers(settings).load_all().map_err(|errors| {
         report(errors);
-        anyhow::anyhow!("invalid recipes in `{}`", settings.recipe_dir.display())
+        anyhow::anyhow!("invalid recipes")
     })
+}
+
+/// `kiln recipe list`.
+fn list(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let layers = layers(settings);
+    let listed = match layers.list() {
+        Ok(listed) => listed,
+        Err(error) => {
+            report(vec![error]);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut failed = false;
+    for entry in &listed {
+        let (version, kind) = match recipe::load(&entry.dir) {
+            Ok(recipe) => (
+                recipe.package.version,
+                recipe.build.kind.as_str().to_string(),
+            ),
+            Err(_) => {
+                failed = true;
+                ("?".to_string(), "invalid".to_string())
+            }
+        };
+        let overrides = match entry.overrides.as_slice() {
+            [] => String::new(),
+            lower => format!(
+                "  (overrides {})",
+                lower
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        println!(
+            "{:<24} {:<12} {:<15} {:<12} {}{overrides}",
+            entry.name,
+            version,
+            kind,
+            entry.origin.to_string(),
+            entry.dir.display()
+        );
+    }
+    if failed {
+        eprintln!("hint: run `kiln recipe check` to see what is wrong with the invalid recipes");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn source_kind(recipe: &Recipe) -> String {

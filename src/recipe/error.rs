@@ -53,14 +53,21 @@ pub enum RecipeError {
     #[error("recipe folder `{dir}` has no `recipe.toml`")]
     MissingRecipeFile { dir: PathBuf },
 
-    /// A recipe name was asked for that has no folder in the recipe folder.
-    #[error("no recipe named `{name}` in `{recipe_dir}`")]
+    /// A recipe name was asked for that has no folder in any recipe folder.
+    #[error("no recipe named `{name}` in {}", folders_list(recipe_dirs))]
     UnknownRecipe {
         name: String,
-        recipe_dir: PathBuf,
+        /// The recipe folders looked in, lowest layer first.
+        recipe_dirs: Vec<PathBuf>,
         /// Recipe names that look like `name`, closest first.
         close_matches: Vec<String>,
     },
+}
+
+/// `` `a` `` or `` `a`, `b` or `c` `` for the folders an unknown name was looked for in.
+fn folders_list(dirs: &[PathBuf]) -> String {
+    let shown: Vec<String> = dirs.iter().map(|dir| dir.display().to_string()).collect();
+    backticked_list(&shown, "or")
 }
 
 impl From<InvalidRecipe> for RecipeError {

@@ -142,6 +142,7 @@ pub(super) struct RawRequirements {
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawTest {
     pub imports: Vec<Spanned<String>>,
+    pub script: Option<Spanned<String>>,
 }
 
 /// `[about]`: free text, not validated.

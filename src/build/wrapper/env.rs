@@ -10,6 +10,8 @@
 //! KILN_WRAPPER_CXXFLAGS             ABI flags for every C++ compile (`cxxflags`)
 //! KILN_WRAPPER_LDFLAGS              ABI flags for every link (`ldflags`)
 //! KILN_WRAPPER_SIDE_MODULE_LDFLAGS  added when linking a shared object (`side-module-ldflags`)
+//! KILN_WRAPPER_HOST_PREFIX          the merged host prefix: `-I…/include` after a compile's
+//!                                   own flags, `-L…/lib` after a link's
 //! ```
 //! Flags are separated by whitespace, without quoting (ABI flags contain no spaces). The
 //! wrapper adds the ABI itself rather than trusting `CFLAGS`/`LDFLAGS`, because build systems
@@ -29,6 +31,7 @@ pub const WRAPPER_CFLAGS_VAR: &str = "KILN_WRAPPER_CFLAGS";
 pub const WRAPPER_CXXFLAGS_VAR: &str = "KILN_WRAPPER_CXXFLAGS";
 pub const WRAPPER_LDFLAGS_VAR: &str = "KILN_WRAPPER_LDFLAGS";
 pub const WRAPPER_SIDE_MODULE_LDFLAGS_VAR: &str = "KILN_WRAPPER_SIDE_MODULE_LDFLAGS";
+pub const WRAPPER_HOST_PREFIX_VAR: &str = "KILN_WRAPPER_HOST_PREFIX";
 
 /// The variables the wrapper reads, with what each does (for kiln's documented list).
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -56,6 +59,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         WRAPPER_SIDE_MODULE_LDFLAGS_VAR,
         "compiler wrapper: flags added when linking a shared object (side module)",
     ),
+    (
+        WRAPPER_HOST_PREFIX_VAR,
+        "compiler wrapper: the build's host prefix (`KILN_HOST_PREFIX`); its `include` and `lib` are searched after the call's own folders",
+    ),
 ];
 
 /// The ABI flags the wrapper adds, as read from the environment.
@@ -65,6 +72,9 @@ pub struct WrapperEnv {
     pub cxxflags: Vec<OsString>,
     pub ldflags: Vec<OsString>,
     pub side_module_ldflags: Vec<OsString>,
+    /// The merged prefix of the host requirements: searched for headers and libraries after
+    /// the folders a call names itself, so a package finds `zlib.h` without being told.
+    pub host_prefix: Option<OsString>,
 }
 
 impl WrapperEnv {
@@ -79,6 +89,7 @@ impl WrapperEnv {
             cxxflags: flags(WRAPPER_CXXFLAGS_VAR),
             ldflags: flags(WRAPPER_LDFLAGS_VAR),
             side_module_ldflags: flags(WRAPPER_SIDE_MODULE_LDFLAGS_VAR),
+            host_prefix: std::env::var_os(WRAPPER_HOST_PREFIX_VAR).filter(|dir| !dir.is_empty()),
         }
     }
 

@@ -6,8 +6,8 @@ use std::io;
 use std::path::Path;
 
 use super::env::{
-    WRAPPER_CFLAGS_VAR, WRAPPER_CXXFLAGS_VAR, WRAPPER_DIR_VAR, WRAPPER_LDFLAGS_VAR,
-    WRAPPER_LOG_VAR, WRAPPER_SIDE_MODULE_LDFLAGS_VAR,
+    WRAPPER_CFLAGS_VAR, WRAPPER_CXXFLAGS_VAR, WRAPPER_DIR_VAR, WRAPPER_HOST_PREFIX_VAR,
+    WRAPPER_LDFLAGS_VAR, WRAPPER_LOG_VAR, WRAPPER_SIDE_MODULE_LDFLAGS_VAR,
 };
 use super::tool::wrapper_names;
 use crate::toolchain::Abi;
@@ -32,11 +32,13 @@ pub fn install_wrappers(dir: &Path, kiln_exe: &Path) -> io::Result<()> {
 }
 
 /// The environment a build needs for the wrapper in `dir` to be used, logging to `log`, with
-/// `abi`'s flags: `PATH` (= `dir` then `inherited_path`) and the variables in [`super::ENV_VARS`].
+/// `abi`'s flags and the host prefix `host_prefix` searched after each call's own folders:
+/// `PATH` (= `dir` then `inherited_path`) and the variables in [`super::ENV_VARS`].
 pub fn wrapper_env(
     dir: &Path,
     log: &Path,
     abi: &Abi,
+    host_prefix: Option<&Path>,
     inherited_path: &str,
 ) -> Vec<(String, String)> {
     let path = if inherited_path.is_empty() {
@@ -54,6 +56,10 @@ pub fn wrapper_env(
         (
             WRAPPER_SIDE_MODULE_LDFLAGS_VAR.to_string(),
             abi.side_module_ldflags.join(" "),
+        ),
+        (
+            WRAPPER_HOST_PREFIX_VAR.to_string(),
+            host_prefix.map_or_else(String::new, |dir| dir.display().to_string()),
         ),
     ]
 }
@@ -97,7 +103,7 @@ mod tests {
             rust: None,
             text: String::new(),
         };
-        let env = wrapper_env(&dir, Path::new("/w/build.log"), &abi, "/usr/bin:/bin");
+        let env = wrapper_env(&dir, Path::new("/w/build.log"), &abi, None, "/usr/bin:/bin");
         let get = |key: &str| {
             env.iter()
                 .find(|(name, _)| name == key)

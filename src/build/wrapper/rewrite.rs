@@ -196,12 +196,31 @@ pub fn rewrite(tool: Tool, args: &[OsString], env: &WrapperEnv) -> Rewritten {
         }
     }
 
+    // The host prefix comes after the call's own folders: a package's bundled copy of a
+    // header still wins over the host library's, as with a system include folder.
+    let mut searched: Vec<OsString> = Vec::new();
+    if let Some(prefix) = &env.host_prefix {
+        let mut flag = |option: &str, folder: &str| {
+            let mut value = OsString::from(option);
+            value.push(prefix);
+            value.push(folder);
+            push_new(&value, &given, &mut searched);
+        };
+        if compiles_sources {
+            flag("-I", "/include");
+        }
+        if mode == Mode::Link {
+            flag("-L", "/lib");
+        }
+    }
+
     let mut out = Vec::new();
     if tool == Tool::Cpp {
         out.push(OsString::from("-E"));
     }
     out.append(&mut added);
     out.extend(given);
+    out.append(&mut searched);
     Rewritten {
         program,
         args: out,

@@ -14,6 +14,7 @@ pub(super) fn abi_env() -> WrapperEnv {
         cxxflags: flags("-fPIC -fwasm-exceptions -sSUPPORT_LONGJMP=wasm"),
         ldflags: flags("-fwasm-exceptions -sSUPPORT_LONGJMP=wasm -sWASM_BIGINT"),
         side_module_ldflags: flags("-sSIDE_MODULE=1"),
+        host_prefix: None,
     }
 }
 

@@ -286,3 +286,35 @@ fn values_of_options_are_not_inputs() {
     let cxx = run(Tool::Cc, "-x c++ -c x.h");
     assert_eq!(count(&cxx, "-fwasm-exceptions"), 1);
 }
+
+/// Issue 24: a host library's headers and archives are found without the package saying
+/// where, after the folders the call names itself.
+#[test]
+fn the_host_prefix_is_searched_after_the_calls_own_folders() {
+    let env = WrapperEnv {
+        host_prefix: Some("/w/host".into()),
+        ..WrapperEnv::default()
+    };
+    let compile = rewrite(Tool::Cc, &args("-Ivendor -c x.c -o x.o"), &env);
+    assert_eq!(
+        line(&compile),
+        "emcc -fPIC -Ivendor -c x.c -o x.o -I/w/host/include"
+    );
+    let link = rewrite(Tool::Cc, &args("-shared x.o -lz -o x.so"), &env);
+    assert_eq!(
+        line(&link),
+        "emcc -sSIDE_MODULE=1 -shared x.o -lz -o x.so -L/w/host/lib"
+    );
+    // Given already (CFLAGS carries it too): not repeated.
+    let given = rewrite(Tool::Cc, &args("-I/w/host/include -c x.c"), &env);
+    assert_eq!(count(&given, "-I/w/host/include"), 1);
+    // Queries and archives get nothing.
+    assert_eq!(
+        line(&rewrite(Tool::Cc, &args("--version"), &env)),
+        "emcc --version"
+    );
+    assert_eq!(
+        line(&rewrite(Tool::Ar, &args("rcs libx.a x.o"), &env)),
+        "emar rcs libx.a x.o"
+    );
+}

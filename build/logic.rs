@@ -51,7 +51,7 @@ const PARTS: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn main() {
+pub fn emit() {
     let src = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("src");
     for (part, paths) in PARTS {
         let mut files = Vec::new();

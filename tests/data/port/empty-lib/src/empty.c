@@ -1,0 +1,1 @@
+int empty_answer(void) { return 42; }

@@ -1,0 +1,2 @@
+"""A kiln test fixture."""
+ANSWER = 41

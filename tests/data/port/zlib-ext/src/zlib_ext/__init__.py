@@ -1,0 +1,1 @@
+"""crc32 through the zlib library kiln built."""
