@@ -5,6 +5,7 @@
 //! test run; fast when it exists) and share the user's cache, so a rerun on the same machine
 //! reuses the root and every cached build, exactly as a user's second run would.
 
+mod cmake;
 mod common;
 mod containment;
 mod cpython_tests;
