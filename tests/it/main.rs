@@ -19,4 +19,5 @@ mod recipe_check;
 mod runtime;
 mod rust;
 mod scipy;
+mod stack;
 mod toolchain;
