@@ -15,7 +15,8 @@
 //!     venv's `numpy-config` and `pybind11-config`)
 //! ```
 //! and the environment variables that make Python's `sysconfig` load that file
-//! (`_PYTHON_HOST_PLATFORM`, `_PYTHON_SYSCONFIGDATA_NAME`, `PYTHONPATH`).
+//! (`_PYTHON_HOST_PLATFORM`, `_PYTHON_SYSCONFIGDATA_NAME`, `PYTHONPATH`), the compilers by
+//! their wrapper names, and kiln's CMake toolchain file (`CMAKE_TOOLCHAIN_FILE`, `CMAKE_ARGS`).
 
 use std::path::{Path, PathBuf};
 
@@ -34,12 +35,14 @@ pub struct CrossEnv {
 }
 
 /// Writes the cross files into `<work>/cross` for the runtime of `platform` installed at
-/// `runtime_prefix`.
+/// `runtime_prefix`; `cmake_toolchain` is the build's CMake toolchain file
+/// ([`super::wrapper::write_cmake_toolchain`]).
 pub fn prepare(
     work: &Path,
     runtime_prefix: &Path,
     platform: &Platform,
     python: &Path,
+    cmake_toolchain: &Path,
 ) -> std::io::Result<CrossEnv> {
     let abi = &platform.abi;
     let dir = work.join("cross");
@@ -109,14 +112,15 @@ pub fn prepare(
         ("AR".to_string(), "ar".to_string()),
         ("RANLIB".to_string(), "ranlib".to_string()),
         ("LDSHARED".to_string(), "cc -shared".to_string()),
+        // kiln's toolchain file (emscripten's, with the wrapper as the compilers): CMake reads
+        // the variable itself, scikit-build-core passes `CMAKE_ARGS` on.
         (
             "CMAKE_TOOLCHAIN_FILE".to_string(),
-            "/usr/share/emscripten/cmake/Modules/Platform/Emscripten.cmake".to_string(),
+            cmake_toolchain.display().to_string(),
         ),
         (
             "CMAKE_ARGS".to_string(),
-            "-DCMAKE_TOOLCHAIN_FILE=/usr/share/emscripten/cmake/Modules/Platform/Emscripten.cmake"
-                .to_string(),
+            format!("-DCMAKE_TOOLCHAIN_FILE={}", cmake_toolchain.display()),
         ),
         (
             "KILN_MESON_CROSS_FILE".to_string(),

@@ -29,7 +29,79 @@ pub(super) fn merge_host_prefixes(
         .map_err(io("cannot create", &host_prefix))?;
     fs_err::create_dir_all(host_prefix.join("include"))
         .map_err(io("cannot create", &host_prefix))?;
+    for folder in ["lib/pkgconfig", "share/pkgconfig"] {
+        relocate_pkg_config(&host_prefix.join(folder))
+            .map_err(io("cannot relocate the pkg-config files in", &host_prefix))?;
+    }
     Ok(host_prefix)
+}
+
+/// Makes the `.pc` files in `folder` point at where they are now.
+///
+/// A library's `make install` writes its build's `$PREFIX` into its `.pc` file
+/// (`prefix=/project/.kiln/build/zlib/prefix`, and often `libdir=` and `includedir=` spelled
+/// out in full): a folder that was moved into the cache, and that a later build of the same
+/// recipe, in this project or another checkout, empties or fills with other files. So the
+/// `prefix=` line becomes `${pcfiledir}/../..` (pkg-config's own variable: the file's folder,
+/// two levels below the prefix for `lib/pkgconfig` and `share/pkgconfig`) and every other
+/// occurrence of the old prefix becomes `${prefix}`. Files whose prefix is already relative
+/// are left as they are.
+fn relocate_pkg_config(folder: &Path) -> std::io::Result<()> {
+    let Ok(entries) = fs_err::read_dir(folder) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|extension| extension != "pc") || !path.is_file() {
+            continue;
+        }
+        let text = fs_err::read_to_string(&path)?;
+        if let Some(relocated) = relocated_pc(&text) {
+            // Never through a link into the artifact: a fresh file in the host prefix.
+            fs_err::remove_file(&path)?;
+            fs_err::write(&path, relocated)?;
+        }
+    }
+    Ok(())
+}
+
+/// A `.pc` file's text with its absolute prefix made relative to the file ([`relocate_pkg_config`]);
+/// `None` when there is nothing to change.
+fn relocated_pc(text: &str) -> Option<String> {
+    let old = text
+        .lines()
+        .find_map(|line| line.strip_prefix("prefix="))?
+        .trim();
+    if !old.starts_with('/') || old == "/" {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("prefix=") {
+            out.push_str("prefix=${pcfiledir}/../..\n");
+        } else {
+            out.push_str(&replace_path(line, old));
+        }
+    }
+    Some(out)
+}
+
+/// `line` with each occurrence of the folder `old` (itself, or followed by `/`) made `${prefix}`.
+fn replace_path(line: &str, old: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find(old) {
+        let after = &rest[at + old.len()..];
+        let whole = after
+            .chars()
+            .next()
+            .is_none_or(|c| c == '/' || c.is_whitespace() || c == '"');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { "${prefix}" } else { old });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The runtime among the host artifacts (packages build on it), if there is one.
@@ -108,6 +180,40 @@ mod tests {
                 build_seconds: 0.0,
             },
         }
+    }
+
+    #[test]
+    fn pkg_config_files_are_relocated_to_where_they_are() {
+        let text = "prefix=/w/.kiln/build/libpng/prefix\nexec_prefix=${prefix}\n\
+                    libdir=/w/.kiln/build/libpng/prefix/lib\n\
+                    includedir=/w/.kiln/build/libpng/prefix/include/libpng16\n\
+                    other=/w/.kiln/build/libpng/prefix2\n\
+                    Libs: -L${libdir} -lpng16\n";
+        assert_eq!(
+            relocated_pc(text).unwrap(),
+            "prefix=${pcfiledir}/../..\nexec_prefix=${prefix}\nlibdir=${prefix}/lib\n\
+             includedir=${prefix}/include/libpng16\nother=/w/.kiln/build/libpng/prefix2\n\
+             Libs: -L${libdir} -lpng16\n"
+        );
+        assert_eq!(relocated_pc("prefix=${pcfiledir}/../..\n"), None);
+        assert_eq!(relocated_pc("Name: x\n"), None);
+
+        let root = tempfile::tempdir().unwrap();
+        let zlib = artifact(root.path(), "zlib", BuildKind::StaticLibrary, &[]);
+        let pc = zlib.prefix().join("lib/pkgconfig/zlib.pc");
+        fs_err::create_dir_all(pc.parent().unwrap()).unwrap();
+        fs_err::write(&pc, "prefix=/elsewhere/zlib/prefix\nlibdir=${prefix}/lib\n").unwrap();
+        let prefix = merge_host_prefixes("demo", &root.path().join("work"), &[&zlib]).unwrap();
+        assert_eq!(
+            fs_err::read_to_string(prefix.join("lib/pkgconfig/zlib.pc")).unwrap(),
+            "prefix=${pcfiledir}/../..\nlibdir=${prefix}/lib\n"
+        );
+        assert!(
+            fs_err::read_to_string(&pc)
+                .unwrap()
+                .starts_with("prefix=/elsewhere"),
+            "the cached artifact is untouched"
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! The script is the environment contract (`docs/recipe-format.md`: `$PREFIX`, `$SRC_DIR`,
 //! the ABI's flags…) as `export` lines, `cd` into the source, then a body that depends on the
 //! recipe's kind: for a package, the cross environment, the compiler wrappers and the PEP 517
-//! build ([`super::package`], [`super::cross`]); for a shared library, the wrappers first on
-//! PATH, then the recipe's script; otherwise the recipe's script as it is. The exact file is
+//! build ([`super::package`], [`super::cross`]); for a library, the wrappers' environment and
+//! kiln's CMake toolchain file (a shared library also gets the wrappers first on PATH), then
+//! the recipe's script; for the runtime, the recipe's script as it is. The exact file is
 //! left in the work folder, re-runnable by hand.
 
 use std::ffi::OsString;
@@ -62,10 +63,10 @@ impl<'a> Builder<'a> {
                     &work.dir,
                 ))?
             }
-            BuildKind::SharedLibrary => self
+            BuildKind::SharedLibrary | BuildKind::StaticLibrary => self
                 .library_script(recipe, &work.dir, host_prefix, &work.log)
                 .map_err(io("cannot install the compiler wrappers in", &work.dir))?,
-            _ => recipe.build.script.clone().unwrap_or_default(),
+            BuildKind::Runtime => recipe.build.script.clone().unwrap_or_default(),
         };
         let script = render_script(&env, source_dir, &body);
         fs_err::write(&script_path, script).map_err(io("cannot write", &script_path))?;
@@ -211,9 +212,23 @@ impl<'a> Builder<'a> {
         // Where step 3 merged the host libraries (`host::merge_host_prefixes`).
         let host_prefix = work.join("host");
         let venv_python = work.join("venv/bin/python");
-        let mut cross = cross::prepare(work, runtime_prefix, self.platform, &venv_python)?;
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
+        let python = wrapper::CmakePython {
+            prefix: runtime_prefix.to_path_buf(),
+            version: self.platform.python.to_string(),
+            include: runtime_prefix.join(self.platform.python.include_dir()),
+            soabi: self.platform.python.soabi(),
+        };
+        let cmake_toolchain =
+            wrapper::write_cmake_toolchain(&work.join("cmake"), &wrapper_dir, Some(&python))?;
+        let mut cross = cross::prepare(
+            work,
+            runtime_prefix,
+            self.platform,
+            &venv_python,
+            &cmake_toolchain,
+        )?;
         cross.env.extend(
             wrapper::wrapper_env(
                 &wrapper_dir,
@@ -239,9 +254,15 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// The script body of a shared library build: the compiler wrappers first on PATH (so
-    /// `CC=cc` links go through kiln's checks, as a package's do), then the recipe's script.
-    /// Scripts calling `emcc` directly are unaffected.
+    /// The script body of a library build: the compiler wrappers' environment and kiln's
+    /// CMake toolchain file (`CMAKE_TOOLCHAIN_FILE`, which CMake reads by itself: a plain
+    /// `cmake -S . -B build` compiles through the wrapper), then the recipe's script.
+    ///
+    /// A shared library also gets the wrappers first on PATH, so `CC=cc` links go through
+    /// kiln's checks as a package's do. A static library does not: static library recipes
+    /// (sqlite's) compile generator tools for the build machine with `gcc` by name, and
+    /// their `emconfigure` builds name `emcc` anyway. Scripts calling `emcc` directly, or
+    /// `emcmake` (which passes emscripten's own toolchain file), are unaffected.
     fn library_script(
         &self,
         recipe: &Recipe,
@@ -251,20 +272,29 @@ impl<'a> Builder<'a> {
     ) -> std::io::Result<String> {
         let wrapper_dir = work.join("wrappers");
         wrapper::install_wrappers(&wrapper_dir, &self.kiln_exe_in_reach()?)?;
+        let cmake_toolchain =
+            wrapper::write_cmake_toolchain(&work.join("cmake"), &wrapper_dir, None)?;
+        let on_path = recipe.build.kind == BuildKind::SharedLibrary;
         let mut body =
             String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
         let env =
             wrapper::wrapper_env(&wrapper_dir, log, &self.platform.abi, Some(host_prefix), "");
         for (key, value) in env {
             if key == "PATH" {
-                body.push_str(&format!(
-                    "export PATH={}:\"$PATH\"\n",
-                    run::shell_quote(&value)
-                ));
+                if on_path {
+                    body.push_str(&format!(
+                        "export PATH={}:\"$PATH\"\n",
+                        run::shell_quote(&value)
+                    ));
+                }
             } else {
                 body.push_str(&format!("export {key}={}\n", run::shell_quote(&value)));
             }
         }
+        body.push_str(&format!(
+            "export CMAKE_TOOLCHAIN_FILE={}\n",
+            run::shell_quote(&cmake_toolchain.display().to_string())
+        ));
         body.push_str(recipe.build.script.as_deref().unwrap_or_default());
         Ok(body)
     }

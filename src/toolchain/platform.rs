@@ -284,6 +284,12 @@ impl PythonVersion {
         format!("lib/python{self}")
     }
 
+    /// The extensions' ABI name (sysconfig's `SOABI`): `cpython-315-wasm32-emscripten`, so
+    /// extension modules end in `.cpython-315-wasm32-emscripten.so`.
+    pub fn soabi(self) -> String {
+        format!("cpython-{}{}-wasm32-emscripten", self.major, self.minor)
+    }
+
     /// The folder of the build's `Makefile` and static library inside the stdlib (`LIBPL`):
     /// `config-3.15-wasm32-emscripten`.
     pub fn config_dir(self) -> String {
@@ -457,6 +463,7 @@ mod tests {
         };
         assert_eq!(next.interpreter_tag(), "cp315");
         assert_eq!(next.config_dir(), "config-3.15-wasm32-emscripten");
+        assert_eq!(next.soabi(), "cpython-315-wasm32-emscripten");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! reuses the root and every cached build, exactly as a user's second run would.
 
 mod bridge;
+mod cmake;
 mod common;
 mod containment;
 mod cpython_tests;
@@ -22,4 +23,5 @@ mod remote;
 mod runtime;
 mod rust;
 mod scipy;
+mod stack;
 mod toolchain;

@@ -98,7 +98,7 @@ print("RESULT " + json.dumps(r, sort_keys=True))
 print(f"IMPORT_SECONDS {import_seconds:.3f}")
 "#;
 
-fn result_of(stdout: &str) -> serde_json::Value {
+pub fn result_of(stdout: &str) -> serde_json::Value {
     let line = stdout
         .lines()
         .find_map(|line| line.strip_prefix("RESULT "))
@@ -108,7 +108,7 @@ fn result_of(stdout: &str) -> serde_json::Value {
 
 /// Whether two results agree: same keys and shapes, numbers within `tolerance` (relative,
 /// absolute below 1).
-fn agree(runtime: &serde_json::Value, host: &serde_json::Value, tolerance: f64) -> bool {
+pub fn agree(runtime: &serde_json::Value, host: &serde_json::Value, tolerance: f64) -> bool {
     use serde_json::Value;
     match (runtime, host) {
         (Value::Number(a), Value::Number(b)) => {
@@ -303,7 +303,7 @@ fn scipy_test_suite_runs_in_the_runtime() {
 }
 
 /// pytest's last summary line (`12 passed, 3 skipped in 4.5s`).
-fn summary_line(stdout: &str) -> String {
+pub fn summary_line(stdout: &str) -> String {
     stdout
         .lines()
         .rev()

@@ -1,5 +1,5 @@
-//! Links run as a child whose error output the wrapper passes through and reads: a function
-//! signature mismatch fails the link.
+//! Side-module links run as a child whose error output the wrapper passes through and reads:
+//! a function signature mismatch fails the link.
 //!
 //! When two objects of one link disagree on a function's type (a C LAPACK routine defined
 //! returning `int` and declared `void` by its caller, a BLAS routine called without the hidden
@@ -7,9 +7,16 @@
 //! signature mismatch: dgemm_` — and links the call to a stub that traps: the module loads,
 //! and dies with `RuntimeError: unreachable` when the call is made. On native targets the same
 //! mismatch usually goes unnoticed, so packages ship it. The wrapper turns that warning into
-//! an error for every link: it prints the warning as wasm-ld wrote it, then a message naming
+//! an error for every link of a side module (`-shared`: an extension module or a shared
+//! library, what kiln ships): it prints the warning as wasm-ld wrote it, then a message naming
 //! each symbol, deletes the output (so `make` does not take it for done) and exits 1. The fix
 //! is always to make the declarations agree, in a patch to the package.
+//!
+//! Program links keep wasm-ld's warning and its result. In a cross build a program is a
+//! configure probe, and function probes (CMake's `check_function_exists`, autoconf's
+//! `AC_CHECK_FUNCS`, meson's `has_function` without a header) declare the function as
+//! `char f(void)` on purpose: failing them made every such probe answer "no" for functions
+//! libc has. Relocatable links (`-r`) end up in a side module, checked then.
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};

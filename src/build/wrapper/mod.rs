@@ -17,9 +17,9 @@
 //! 3. appends the original and the rewritten command line to the build log;
 //! 4. `exec`s the real tool, found on PATH with the wrapper folder left out, and gives it that
 //!    PATH too, so emcc (which runs `clang`, and whose tools may run `cc`) never re-enters;
-//!    a link instead runs as a child whose error output the wrapper passes through and reads:
-//!    two objects that disagree on a function's type fail the link ([`link`]), where wasm-ld
-//!    only warns and the call would trap at run time.
+//!    a side module's link instead runs as a child whose error output the wrapper passes
+//!    through and reads: two objects that disagree on a function's type fail the link
+//!    ([`link`]), where wasm-ld only warns and the call would trap at run time.
 //!
 //! `@file` response files (meson writes long links to one) are read and expanded first, so a
 //! link's `-shared` is seen wherever it is written ([`response`]).
@@ -38,11 +38,10 @@
 //! run.rs        the entry point: rewrite, log, find the real tool, exec it
 //! link.rs       links run as a child, their signature mismatch warnings made errors
 //! install.rs    the wrapper folder of a build, and the environment that points at it
+//! cmake.rs      the CMake toolchain file that makes CMake (and scikit-build-core) use it
 //! ```
-//! What comes next lands in one of these: CMake projects (their compiler identification and
-//! try-compile probes) in `tool.rs` and `rewrite.rs`; emcc 6 (whose `-shared` makes a real
-//! dynamic library) in the side-module decision of `rewrite.rs` and the tables of `flags.rs`.
 
+mod cmake;
 mod env;
 mod flags;
 mod install;
@@ -56,6 +55,7 @@ mod tool;
 #[cfg(test)]
 mod testing;
 
+pub use cmake::{CmakePython, EMSCRIPTEN_CMAKE_TOOLCHAIN, write_cmake_toolchain};
 pub use env::{
     ENV_VARS, WRAPPER_CFLAGS_VAR, WRAPPER_CXXFLAGS_VAR, WRAPPER_DIR_VAR, WRAPPER_LDFLAGS_VAR,
     WRAPPER_LOG_VAR, WRAPPER_SIDE_MODULE_LDFLAGS_VAR, WrapperEnv,

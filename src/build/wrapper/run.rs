@@ -1,7 +1,7 @@
 //! The wrapper's entry point ([`dispatch_from_argv0`], the first thing `main` does): the call
 //! read (response files expanded), rewritten, logged as two lines in the build log, and the
 //! real tool found on PATH outside the wrapper folder and `exec`ed, or run as a child for a
-//! link ([`super::link`]).
+//! side module's link ([`super::link`]).
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
@@ -67,7 +67,10 @@ fn run(tool: Tool, invoked: &str, args: &[OsString]) -> ExitCode {
     };
     let mut command = Command::new(&program);
     command.args(&rewritten.args).env("PATH", clean_path);
-    if rewritten.mode == Mode::Link {
+    // Only a side module is checked for signature mismatches ([`super::link`]): a program
+    // link in a cross build is a configure probe, and function probes declare the function
+    // with a dummy type on purpose.
+    if rewritten.mode == Mode::Link && rewritten.side_module {
         return run_link(command, &program, &rewritten.args);
     }
     let error = command.exec();

@@ -1,0 +1,3 @@
+from ._cmake_ext import probes, throws
+
+__all__ = ["probes", "throws"]
