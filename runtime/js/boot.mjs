@@ -4,8 +4,10 @@
 
 import { IS_NODE, readBundleFile, resolveIndexURL, toURL } from "./host.mjs";
 import { Python } from "./interpreter.mjs";
-import { EXECUTABLE, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR, STDLIB_ZIP } from "./layout.mjs";
+import { EXECUTABLE, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR } from "./layout.mjs";
 import { mountHostFolders } from "./mounts.mjs";
+import { Stdlib } from "./stdlib.mjs";
+import { streamWasm } from "./wasm.mjs";
 import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
 
 /** Loads the runtime; `options` as for loadPython, `moduleURL` the loader's own URL. */
@@ -25,11 +27,26 @@ export async function boot(options, moduleURL) {
   const stdin = options.stdin ? callbackSource(options.stdin)
     : IS_NODE ? fdSource(nodeFs, 0) : () => 0;
 
+  // In browsers the interpreter downloads from now on and compiles while it does (wasm.mjs);
+  // in Node it is read from disk and compiled by emscripten's glue.
+  const wasm = IS_NODE ? undefined : streamWasm(new URL("python.wasm", indexURL).href);
   const [{ default: createPythonModule }, wasmBinary, stdlibZip] = await Promise.all([
     import(new URL("python.js", indexURL).href),
     IS_NODE ? readBundleFile(indexURL, "python.wasm") : undefined,
     readBundleFile(indexURL, "python_stdlib.zip"),
   ]);
+  // The last diagnostic emscripten or the loader printed: why a shared library did not load,
+  // for instance.
+  let diagnostic = "";
+  const stdlib = await Stdlib.open(stdlibZip, {
+    indexURL, nodeFs, onFetch: options._onStdlibFetch,
+    diagnostic: (line) => {
+      diagnostic = line;
+      stderr.write(new TextEncoder().encode(line + "\n"));
+    },
+  });
+  // Node without a file: URL cannot read a part synchronously: fetch them all now.
+  if (IS_NODE && !indexURL.startsWith("file:")) await stdlib.prefetch();
 
   const env = {
     PYTHONHOME: PREFIX,
@@ -43,10 +60,9 @@ export async function boot(options, moduleURL) {
     ...options.env,
   };
 
-  // The last diagnostic emscripten printed: why a shared library did not load, for instance.
-  let diagnostic = "";
-  const Module = await createPythonModule({
+  const created = createPythonModule({
     wasmBinary,
+    instantiateWasm: wasm?.instantiateWasm,
     locateFile: (name) => new URL(name, indexURL).href,
     thisProgram: EXECUTABLE,
     // emscripten's own diagnostics (e.g. a failed dlopen), not Python's output.
@@ -66,10 +82,13 @@ export async function boot(options, moduleURL) {
         // for site.py to put it on sys.path (packages get installed there).
         M.FS.mkdirTree(`${STDLIB_DIR}/lib-dynload`);
         M.FS.mkdirTree(SITE_PACKAGES);
-        M.FS.writeFile(STDLIB_ZIP, stdlibZip);
+        // The stdlib's core and the placeholders of its lazy parts (stdlib.mjs).
+        stdlib.install(M.FS);
       },
     ],
   });
+
+  const Module = await (wasm ? Promise.race([created, wasm.failure]) : created);
 
   // Which of fds 0-2 are terminals (command line only): emscripten cannot ask the host.
   const ttys = options._ttys ?? [false, false, false];
@@ -85,6 +104,7 @@ export async function boot(options, moduleURL) {
     stdout, stderr, argv: options.argv ?? [""], indexURL, lockFileURL,
     diagnostic: () => diagnostic || "see the runtime's error output",
   });
+  py.stdlib = stdlib;
   if (options.packages?.length) await py.loadPackage(options.packages);
   return py;
 }

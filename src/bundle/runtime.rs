@@ -52,8 +52,10 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/lockfile.mjs"),
     runtime_file!("js/mounts.mjs"),
     runtime_file!("js/packages.mjs"),
+    runtime_file!("js/stdlib.mjs"),
     runtime_file!("js/streams.mjs"),
     runtime_file!("js/tags.mjs"),
+    runtime_file!("js/wasm.mjs"),
     runtime_file!("js/zip.mjs"),
     runtime_file!("py/_kiln.py"),
 ];

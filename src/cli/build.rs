@@ -96,7 +96,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
             install_dir: Some(current.join(&args.outdir)),
             jobs: None,
             force_rebuild: false,
-            keep_stdlib_tests: false,
+            dist: Default::default(),
             json: false,
             no_progress: false,
         },

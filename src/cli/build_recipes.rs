@@ -40,9 +40,8 @@ pub struct BuildRecipesArgs {
     /// Rebuild the selected recipes even when the cache has them
     #[arg(long)]
     pub force_rebuild: bool,
-    /// Keep CPython's `test/` package in `python_stdlib.zip` (to run its test suite)
-    #[arg(long)]
-    pub keep_stdlib_tests: bool,
+    #[command(flatten)]
+    pub dist: super::install::InstallArgs,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
@@ -213,7 +212,7 @@ pub fn run_with_recipes(
             abi,
             emscripten_version: &abi.emscripten,
             source_date_epoch: settings.source_date_epoch,
-            keep_stdlib_tests: args.keep_stdlib_tests,
+            stdlib: args.dist.stdlib_options(),
             contents: if wheels_only {
                 Contents::WheelsOf(&selected)
             } else {
