@@ -12,6 +12,7 @@
 //! The loader and the page are the runtime's own sources (`runtime/`), embedded in kiln and
 //! put together by [`runtime::loader`]; the interpreter and the stdlib come from the runtime's build.
 
+pub mod precompress;
 pub mod runtime;
 pub mod stdlib;
 

@@ -242,6 +242,15 @@ pub fn run_with_recipes(
                 locked.lockfile.packages.len()
             );
         }
+        if !args.dist.no_precompress {
+            let done = kiln::bundle::precompress::precompress_dir(&install_dir)
+                .with_context(|| format!("cannot precompress `{}`", install_dir.display()))?;
+            let copies = done
+                .iter()
+                .map(|c| usize::from(c.gzip.is_some()) + usize::from(c.brotli.is_some()))
+                .sum::<usize>();
+            eprintln!("kiln: {copies} precompressed copies (.br, .gz) beside the large files");
+        }
     }
 
     progress.event(serde_json::json!({"event": "summary", "rows": &rows}));

@@ -30,6 +30,9 @@ pub struct InstallArgs {
     /// parts fetched on first import
     #[arg(long)]
     pub no_lazy_stdlib: bool,
+    /// Do not write `.br` and `.gz` copies beside the distribution's large files
+    #[arg(long)]
+    pub no_precompress: bool,
 }
 
 impl InstallArgs {
