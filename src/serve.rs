@@ -4,6 +4,11 @@
 //! ES modules only with a JavaScript MIME type; `file://` pages cannot `fetch` at all. This
 //! serves one folder, read-only, to the loopback interface, one thread per connection. It is
 //! a development tool, not a production server (a CDN serves `dist/` as plain files).
+//!
+//! When the client accepts it (`Accept-Encoding`), a file's precompressed copy beside it
+//! (`x.br`, `x.gz`, written by `--install`, see [`crate::bundle::precompress`]) is sent
+//! instead, with `Content-Encoding` and the original's type, brotli first: what a production
+//! server should be configured to do too.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -79,9 +84,15 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers; the body of a GET is empty.
+    // Read the headers (only Accept-Encoding matters); the body of a GET is empty.
     let mut header = String::new();
+    let mut accept_encoding = String::new();
     while reader.read_line(&mut header)? > 2 {
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("accept-encoding")
+        {
+            accept_encoding = value.trim().to_ascii_lowercase();
+        }
         header.clear();
     }
     let mut parts = request_line.split_whitespace();
@@ -97,12 +108,18 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
     match resolve(root, target).filter(|path| path.is_file()) {
         Some(path) => {
-            let body = fs_err::read(&path)?;
-            tracing::debug!(path = %path.display(), "200");
-            respond(
+            let (body_path, encoding) = encoded_variant(&path, &accept_encoding);
+            let body = fs_err::read(&body_path)?;
+            tracing::debug!(path = %body_path.display(), "200");
+            let mut extra = String::from("Vary: Accept-Encoding\r\n");
+            if let Some(encoding) = encoding {
+                extra.push_str(&format!("Content-Encoding: {encoding}\r\n"));
+            }
+            respond_with(
                 &mut stream,
                 "200 OK",
                 content_type(&path),
+                &extra,
                 &body,
                 method == "GET",
             )
@@ -117,6 +134,35 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The file to send for `path` given the client's `Accept-Encoding` (lower case): its `.br`
+/// or `.gz` copy when there is one and the client takes it, with the encoding's name.
+pub fn encoded_variant(path: &Path, accept_encoding: &str) -> (PathBuf, Option<&'static str>) {
+    let accepts = |name: &str| {
+        accept_encoding.split(',').any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            // `gzip;q=0` refuses gzip.
+            let refused = parts.any(|param| {
+                param
+                    .trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    == Some(0.0)
+            });
+            coding == name && !refused
+        })
+    };
+    for (suffix, name) in crate::bundle::precompress::ENCODINGS {
+        let mut copy = path.as_os_str().to_owned();
+        copy.push(suffix);
+        let copy = PathBuf::from(copy);
+        if accepts(name) && copy.is_file() {
+            return (copy, Some(name));
+        }
+    }
+    (path.to_path_buf(), None)
+}
+
 fn respond(
     stream: &mut TcpStream,
     status: &str,
@@ -124,8 +170,19 @@ fn respond(
     body: &[u8],
     with_body: bool,
 ) -> std::io::Result<()> {
+    respond_with(stream, status, content_type, "", body, with_body)
+}
+
+fn respond_with(
+    stream: &mut TcpStream,
+    status: &str,
+    content_type: &str,
+    extra_headers: &str,
+    body: &[u8],
+    with_body: bool,
+) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;
@@ -182,5 +239,40 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("\0asm"));
+    }
+
+    #[test]
+    fn serves_precompressed_copies_to_clients_that_accept_them() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(dir.path().join("python.wasm"), b"\0asm").unwrap();
+        fs_err::write(dir.path().join("python.wasm.br"), b"BR").unwrap();
+        fs_err::write(dir.path().join("python.wasm.gz"), b"GZ").unwrap();
+        let listener = bind(0).unwrap();
+        let address = listener.local_addr().unwrap();
+        let root = dir.path().to_path_buf();
+        std::thread::spawn(move || serve(listener, root));
+        let get = |accept: &str| {
+            let mut stream = TcpStream::connect(address).unwrap();
+            stream
+                .write_all(
+                    format!("GET /python.wasm HTTP/1.1\r\nHost: x\r\n{accept}\r\n").as_bytes(),
+                )
+                .unwrap();
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).unwrap();
+            String::from_utf8_lossy(&response).into_owned()
+        };
+        let br = get("Accept-Encoding: gzip, deflate, br, zstd\r\n");
+        assert!(br.contains("Content-Encoding: br\r\n"), "{br}");
+        assert!(br.contains("Content-Type: application/wasm\r\n"), "{br}");
+        assert!(br.ends_with("\r\n\r\nBR"), "{br}");
+        let gz = get("accept-encoding: gzip, br;q=0\r\n");
+        assert!(
+            gz.contains("Content-Encoding: gzip\r\n") && gz.ends_with("GZ"),
+            "{gz}"
+        );
+        let plain = get("");
+        assert!(!plain.contains("Content-Encoding"), "{plain}");
+        assert!(plain.ends_with("\0asm"), "{plain}");
     }
 }

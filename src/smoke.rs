@@ -93,7 +93,7 @@ impl<'a> RuntimeTests<'a> {
             python_version: &recipe.package.version,
             emscripten_version: &self.abi.emscripten,
             source_date_epoch: self.settings.source_date_epoch,
-            keep_tests: false,
+            stdlib: &bundle::StdlibOptions::default(),
         };
         bundle::assemble(&runtime.prefix(), temporary.path(), &options).map_err(setup)?;
         crate::fs::rename_dir_into_place(&temporary.keep(), &dir).map_err(setup)?;
@@ -140,7 +140,7 @@ impl<'a> RuntimeTests<'a> {
             abi: self.abi,
             emscripten_version: &self.abi.emscripten,
             source_date_epoch: self.settings.source_date_epoch,
-            keep_stdlib_tests: false,
+            stdlib: Default::default(),
             contents: Contents::Everything,
         };
         dist::assemble(dir, &contents, &options).map_err(setup)?;

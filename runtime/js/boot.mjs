@@ -6,8 +6,10 @@
 import { PYTHON_SOURCES } from "./bridge/sources.mjs";
 import { IS_NODE, readBundleFile, resolveIndexURL, toURL } from "./host.mjs";
 import { PyodideAPI } from "./interpreter.mjs";
-import { EXECUTABLE, KILN_VERSION, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR, STDLIB_ZIP } from "./layout.mjs";
+import { EXECUTABLE, KILN_VERSION, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR } from "./layout.mjs";
 import { mountHostFolders } from "./mounts.mjs";
+import { Stdlib } from "./stdlib.mjs";
+import { streamWasm } from "./wasm.mjs";
 import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
 
 /** Loads the runtime; `options` as for loadPython, `moduleURL` the loader's own URL. */
@@ -32,11 +34,26 @@ export async function boot(options, moduleURL) {
   const defaults = [IS_NODE ? fdSource(nodeFs, 0) : () => 0, sink(undefined, 1, console.log),
     sink(undefined, 2, console.error)];
 
+  // In browsers the interpreter downloads from now on and compiles while it does (wasm.mjs);
+  // in Node it is read from disk and compiled by emscripten's glue.
+  const wasm = IS_NODE ? undefined : streamWasm(new URL("python.wasm", indexURL).href);
   const [{ default: createPythonModule }, wasmBinary, stdlibZip] = await Promise.all([
     import(new URL("python.js", indexURL).href),
     IS_NODE ? readBundleFile(indexURL, "python.wasm") : undefined,
     readBundleFile(indexURL, "python_stdlib.zip"),
   ]);
+  // The last diagnostic emscripten or the loader printed: why a shared library did not load,
+  // for instance.
+  let diagnostic = "";
+  const stdlib = await Stdlib.open(stdlibZip, {
+    indexURL, nodeFs, onFetch: options._onStdlibFetch,
+    diagnostic: (line) => {
+      diagnostic = line;
+      stderr.write(new TextEncoder().encode(line + "\n"));
+    },
+  });
+  // Node without a file: URL cannot read a part synchronously: fetch them all now.
+  if (IS_NODE && !indexURL.startsWith("file:")) await stdlib.prefetch();
 
   const env = {
     PYTHONHOME: PREFIX,
@@ -50,10 +67,9 @@ export async function boot(options, moduleURL) {
     ...options.env,
   };
 
-  // The last diagnostic emscripten printed: why a shared library did not load, for instance.
-  let diagnostic = "";
-  const Module = await createPythonModule({
+  const created = createPythonModule({
     wasmBinary,
+    instantiateWasm: wasm?.instantiateWasm,
     locateFile: (name) => new URL(name, indexURL).href,
     thisProgram: EXECUTABLE,
     // emscripten's own diagnostics (e.g. a failed dlopen), not Python's output.
@@ -73,7 +89,8 @@ export async function boot(options, moduleURL) {
         // for site.py to put it on sys.path (packages get installed there).
         M.FS.mkdirTree(`${STDLIB_DIR}/lib-dynload`);
         M.FS.mkdirTree(SITE_PACKAGES);
-        M.FS.writeFile(STDLIB_ZIP, stdlibZip);
+        // The stdlib's core and the placeholders of its lazy parts (stdlib.mjs).
+        stdlib.install(M.FS);
         // The bridge's Python half and Pyodide's Python API (pyodide, js, _kiln…): in the
         // standard library's folder, on sys.path even under -S and -I.
         for (const [path, text] of PYTHON_SOURCES) {
@@ -84,6 +101,8 @@ export async function boot(options, moduleURL) {
       },
     ],
   });
+
+  const Module = await (wasm ? Promise.race([created, wasm.failure]) : created);
 
   // Which of fds 0-2 are terminals (command line only): emscripten cannot ask the host.
   const ttys = options._ttys ?? [false, false, false];
@@ -103,6 +122,7 @@ export async function boot(options, moduleURL) {
     version: KILN_VERSION, jsglobals: options.jsglobals ?? globalThis, node,
     convertNullToNone: options.convertNullToNone,
   });
+  py.stdlib = stdlib;
   if (options.packages?.length) await py.loadPackage(options.packages);
   return py;
 }

@@ -27,7 +27,7 @@ test("the module is made with the bundle's files, the environment and the stdlib
     PYTHONHOME: "/usr/local", PYTHONUNBUFFERED: "1", PYTHON_BASIC_REPL: "1", HOME: "/tmp",
     LD_LIBRARY_PATH: "/usr/local/lib", PYTHONSAFEPATH: "1",
   });
-  assert.equal(Module.FS.readFile("/usr/local/lib/python315.zip", { encoding: "utf8" }), "stdlib");
+  assert.equal(Module.FS.readFile("/usr/local/lib/python3.15/os.py", { encoding: "utf8" }), "# os\n");
   assert.ok(Module.FS.dirs.has("/usr/local/lib/python3.15/lib-dynload"));
   assert.ok(Module.FS.dirs.has("/usr/local/lib/python3.15/site-packages"));
   assert.equal(Module.FS.getStream(1).path, "/dev/kiln-stdout");

@@ -84,6 +84,8 @@ export function zipMembers(bytes, label) {
     const packed = bytes.subarray(start, start + packedSize);
     members.push({
       name,
+      // The bytes of a stored member, without waiting (null for a deflated one).
+      storedBytes: method === 0 && packedSize === size ? packed : null,
       async read() {
         const data = method === 0 ? packed : await inflateRaw(packed);
         if (data.length !== size) throw bad(`${name} unpacks to the wrong size`);

@@ -12,36 +12,18 @@
 //! The loader and the page are the runtime's own sources (`runtime/`), embedded in kiln and
 //! put together by [`runtime::loader`]; the interpreter and the stdlib come from the runtime's build.
 
+pub mod precompress;
 pub mod runtime;
+pub mod stdlib;
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use zip::CompressionMethod;
 
 use crate::toolchain::Abi;
-use crate::zipfile::DeterministicZip;
+pub use stdlib::StdlibOptions;
 
 pub use runtime::{CONSOLE, loader};
-
-/// Folders of the stdlib left out of the zip: test suites, GUI toolkits that cannot work
-/// in wasm, installers, `help()`'s topic texts (0.7 MB for an interactive-help feature), and
-/// build leftovers. `test` is kept when asked, to run CPython's own suite.
-const EXCLUDED_DIRS: &[&str] = &[
-    "test",
-    "idlelib",
-    "tkinter",
-    "turtledemo",
-    "ensurepip",
-    "site-packages",
-    "__pycache__",
-    "lib2to3",
-    "pydoc_data",
-];
-
-/// Top-level stdlib files left out: the turtle graphics module needs tkinter.
-const EXCLUDED_FILES: &[&str] = &["turtle.py"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -59,6 +41,16 @@ pub enum BundleError {
         #[source]
         source: std::io::Error,
     },
+    #[error("`{name}` is not a stdlib group kiln leaves out (known: {})", known.join(", "))]
+    UnknownStdlibGroup {
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error(
+        "the runtime build has no bytecode for `{}`: rebuild `cpython` (its recipe compiles the stdlib)",
+        path.display()
+    )]
+    NoBytecode { path: PathBuf },
 }
 
 /// Options for [`assemble`].
@@ -67,8 +59,8 @@ pub struct BundleOptions<'a> {
     pub python_version: &'a str,
     pub emscripten_version: &'a str,
     pub source_date_epoch: u64,
-    /// Keep `test/` in the stdlib zip, to run CPython's test suite.
-    pub keep_tests: bool,
+    /// What of the stdlib ships, and how (see [`stdlib`]).
+    pub stdlib: &'a StdlibOptions,
 }
 
 /// What `dist/runtime.json` records.
@@ -101,10 +93,16 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     }
     write("python.mjs", runtime::loader_for(options.abi).as_bytes())?;
     write("console.html", CONSOLE.as_bytes())?;
-    write(
-        "python_stdlib.zip",
-        &stdlib_zip(&prefix.join(options.abi.python.stdlib_dir()), options)?,
+    let archives = stdlib::archives(
+        &prefix.join(options.abi.python.stdlib_dir()),
+        options.stdlib,
+        options.source_date_epoch,
     )?;
+    write(stdlib::CORE_ARCHIVE, &archives.core)?;
+    for (name, bytes) in &archives.parts {
+        write(name, bytes)?;
+    }
+    remove_stale_parts(dist, &archives)?;
     let info = RuntimeInfo {
         abi: &options.abi.id,
         platform: &options.abi.platform,
@@ -118,56 +116,28 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     write("runtime.json", json.as_bytes())
 }
 
-/// The zipped stdlib: `.py` files and data files, without the excluded folders.
-pub fn stdlib_zip(stdlib: &Path, options: &BundleOptions) -> Result<Vec<u8>, BundleError> {
-    if !stdlib.is_dir() {
-        return Err(BundleError::Missing {
-            path: stdlib.to_path_buf(),
-        });
-    }
-    let mut zip = DeterministicZip::new();
-    add_tree(&mut zip, stdlib, "", options.keep_tests)?;
-    let cursor = zip
-        .write(
-            Cursor::new(Vec::new()),
-            options.source_date_epoch,
-            CompressionMethod::Deflated,
-        )
-        .map_err(|error| BundleError::Write {
-            path: stdlib.join("python_stdlib.zip"),
-            source: std::io::Error::other(error),
-        })?;
-    Ok(cursor.into_inner())
-}
-
-fn add_tree(
-    zip: &mut DeterministicZip,
-    dir: &Path,
-    prefix: &str,
-    keep_tests: bool,
-) -> Result<(), BundleError> {
-    let read_error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| BundleError::Read { path, source }
+/// Removes lazy stdlib parts an earlier bundle wrote that this one does not have (and their
+/// precompressed copies), so the folder holds what the index lists.
+fn remove_stale_parts(dist: &Path, archives: &stdlib::StdlibArchives) -> Result<(), BundleError> {
+    let read_error = |source| BundleError::Read {
+        path: dist.to_path_buf(),
+        source,
     };
-    for entry in fs_err::read_dir(dir).map_err(read_error(dir))? {
-        let entry = entry.map_err(read_error(dir))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        let relative = format!("{prefix}{name}");
-        if path.is_dir() {
-            let excluded = EXCLUDED_DIRS.contains(&name.as_str())
-                && !(keep_tests && name == "test" && prefix.is_empty());
-            // Per-package `tests` folders and the build's `config-*` folder are not runtime code.
-            if excluded || (prefix.is_empty() && name.starts_with("config-")) {
-                continue;
-            }
-            add_tree(zip, &path, &format!("{relative}/"), keep_tests)?;
-        } else if !name.ends_with(".pyc")
-            && (!prefix.is_empty() || !EXCLUDED_FILES.contains(&name.as_str()))
+    for entry in fs_err::read_dir(dist).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let archive = name
+            .strip_suffix(".br")
+            .or_else(|| name.strip_suffix(".gz"))
+            .unwrap_or(&name);
+        if archive.starts_with("python_stdlib-")
+            && archive.ends_with(".zip")
+            && !archives.parts.contains_key(archive)
         {
-            let bytes = fs_err::read(&path).map_err(read_error(&path))?;
-            zip.add(relative, bytes, false);
+            fs_err::remove_file(&path).map_err(|source| BundleError::Write { path, source })?;
         }
     }
     Ok(())
@@ -177,58 +147,58 @@ fn add_tree(
 mod tests {
     use super::*;
 
-    fn options(abi: &Abi, keep_tests: bool) -> BundleOptions<'_> {
-        BundleOptions {
-            abi,
-            python_version: "3.15.0rc2",
-            emscripten_version: "6.0.5",
-            source_date_epoch: 315_532_800,
-            keep_tests,
-        }
-    }
-
-    fn abi() -> Abi {
-        Abi::load(&crate::toolchain::platform::project_platform()).unwrap()
-    }
-
     #[test]
-    fn stdlib_zip_leaves_out_tests_gui_and_bytecode_and_is_reproducible() {
-        let dir = tempfile::tempdir().unwrap();
-        let stdlib = dir.path().join("lib/python3.15");
-        for file in [
-            "json/__init__.py",
-            "json/__pycache__/x.pyc",
-            "test/test_json.py",
-            "tkinter/__init__.py",
-            "turtle.py",
-            "os.py",
-            "config-3.15-wasm32-emscripten/Makefile",
-        ] {
+    fn assembles_the_core_and_parts_and_drops_stale_parts() {
+        let abi = Abi::load(&crate::toolchain::platform::project_platform()).unwrap();
+        let prefix = tempfile::tempdir().unwrap();
+        let stdlib = prefix.path().join(abi.python.stdlib_dir());
+        for file in ["runtime/python.js", "runtime/python.wasm"] {
+            let path = prefix.path().join(file);
+            fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+            fs_err::write(path, file).unwrap();
+        }
+        for file in ["json/__init__.py", "email/__init__.py"] {
             let path = stdlib.join(file);
             fs_err::create_dir_all(path.parent().unwrap()).unwrap();
             fs_err::write(path, file).unwrap();
         }
-        let abi = abi();
-        let bytes = stdlib_zip(&stdlib, &options(&abi, false)).unwrap();
-        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(&bytes))
+        let dist = tempfile::tempdir().unwrap();
+        for stale in [
+            "python_stdlib-gone.zip",
+            "python_stdlib-gone.zip.br",
+            "other.zip",
+        ] {
+            fs_err::write(dist.path().join(stale), "old").unwrap();
+        }
+        let stdlib_options = StdlibOptions {
+            lazy: true,
+            ..StdlibOptions::default()
+        };
+        let options = BundleOptions {
+            abi: &abi,
+            python_version: "3.15.0rc2",
+            emscripten_version: "6.0.5",
+            source_date_epoch: 315_532_800,
+            stdlib: &stdlib_options,
+        };
+        assemble(prefix.path(), dist.path(), &options).unwrap();
+        let mut names: Vec<String> = fs_err::read_dir(dist.path())
             .unwrap()
-            .file_names()
-            .map(|name| name.unwrap().to_string())
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        let mut sorted = names.clone();
-        sorted.sort();
-        assert_eq!(sorted, ["json/__init__.py", "os.py"]);
+        names.sort();
         assert_eq!(
-            bytes,
-            stdlib_zip(&stdlib, &options(&abi, false)).unwrap(),
-            "byte-identical"
-        );
-        let with_tests = stdlib_zip(&stdlib, &options(&abi, true)).unwrap();
-        let archive = zip::ZipArchive::new(Cursor::new(&with_tests)).unwrap();
-        assert!(
-            archive
-                .file_names()
-                .any(|name| name.unwrap() == "test/test_json.py")
+            names,
+            [
+                "console.html",
+                "other.zip",
+                "python.js",
+                "python.mjs",
+                "python.wasm",
+                "python_stdlib-email.zip",
+                "python_stdlib.zip",
+                "runtime.json",
+            ]
         );
     }
 }

@@ -40,9 +40,6 @@ pub struct BuildRecipesArgs {
     /// Rebuild the selected recipes even when the cache has them
     #[arg(long)]
     pub force_rebuild: bool,
-    /// Keep CPython's `test/` package in `python_stdlib.zip` (to run its test suite)
-    #[arg(long)]
-    pub keep_stdlib_tests: bool,
     /// Build only share I of N (1-based, `--shard 2/4`), as a CI matrix job does: recipes are
     /// split by the build times in `build-times.json`, the same way on every shard; other
     /// shards' recipes that this share needs are waited for and pulled from the remote cache
@@ -56,6 +53,8 @@ pub struct BuildRecipesArgs {
     /// `--install` after sharded builds)
     #[arg(long)]
     pub no_build: bool,
+    #[command(flatten)]
+    pub dist: super::install::InstallArgs,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
@@ -420,7 +419,7 @@ pub fn run_with_recipes(
             abi,
             emscripten_version: &abi.emscripten,
             source_date_epoch: settings.source_date_epoch,
-            keep_stdlib_tests: args.keep_stdlib_tests,
+            stdlib: args.dist.stdlib_options(),
             contents: if wheels_only {
                 Contents::WheelsOf(&selected)
             } else {
@@ -449,6 +448,15 @@ pub fn run_with_recipes(
                 locked.path.display(),
                 locked.lockfile.packages.len()
             );
+        }
+        if !args.dist.no_precompress {
+            let done = kiln::bundle::precompress::precompress_dir(&install_dir)
+                .with_context(|| format!("cannot precompress `{}`", install_dir.display()))?;
+            let copies = done
+                .iter()
+                .map(|c| usize::from(c.gzip.is_some()) + usize::from(c.brotli.is_some()))
+                .sum::<usize>();
+            eprintln!("kiln: {copies} precompressed copies (.br, .gz) beside the large files");
         }
     }
 

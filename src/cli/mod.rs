@@ -9,6 +9,7 @@ mod config;
 #[cfg(test)]
 mod docs;
 mod fetch;
+mod install;
 mod lock;
 mod recipe;
 mod serve;

@@ -84,7 +84,7 @@ pub fn run(settings: &Settings, args: VenvArgs) -> anyhow::Result<ExitCode> {
             install_dir: Some(dir.join(RUNTIME_DIR)),
             jobs: None,
             force_rebuild: false,
-            keep_stdlib_tests: false,
+            dist: Default::default(),
             shard: None,
             shard_timeout: 0,
             no_build: false,

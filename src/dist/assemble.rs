@@ -28,8 +28,8 @@ pub struct AssembleOptions<'a> {
     pub abi: &'a Abi,
     pub emscripten_version: &'a str,
     pub source_date_epoch: u64,
-    /// Keep CPython's `test/` package in `python_stdlib.zip`.
-    pub keep_stdlib_tests: bool,
+    /// What of the stdlib ships, and how.
+    pub stdlib: crate::bundle::StdlibOptions,
     pub contents: Contents<'a>,
 }
 
@@ -121,7 +121,7 @@ fn install_runtime(
         python_version: &recipe.package.version,
         emscripten_version: options.emscripten_version,
         source_date_epoch: options.source_date_epoch,
-        keep_tests: options.keep_stdlib_tests,
+        stdlib: &options.stdlib,
     };
     bundle::assemble(&artifact.prefix(), dist, &bundle_options).map_err(|source| {
         AssembleError::Runtime {

@@ -9,6 +9,8 @@
 // the `_kiln` module's functions (name → (text) => result text). Strings and objects are kept
 // in a handle table whose live count (`module.live()`) shows leaks.
 
+import { makeZip } from "./zip.mjs";
+
 class ErrnoError extends Error {
   constructor(errno) {
     super(`errno ${errno}`);
@@ -183,7 +185,7 @@ export async function mockBundle(files = {}) {
   const all = {
     "python.js": "export default (moduleArg) => globalThis.kilnMockFactory(moduleArg);\n",
     "python.wasm": new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
-    "python_stdlib.zip": "stdlib",
+    "python_stdlib.zip": makeZip({ "os.py": "# os\n" }),
     ...files,
   };
   for (const [name, content] of Object.entries(all)) {

@@ -220,7 +220,10 @@ fn assembled_loader_runs_in_node_on_a_mock_runtime() {
     )
     .unwrap();
     fs_err::write(dir.join("python.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    fs_err::write(dir.join("python_stdlib.zip"), b"stdlib").unwrap();
+    // An empty zip archive (its end-of-central-directory record alone).
+    let mut empty_zip = b"PK\x05\x06".to_vec();
+    empty_zip.resize(22, 0);
+    fs_err::write(dir.join("python_stdlib.zip"), empty_zip).unwrap();
     fs_err::write(dir.join("python.mjs"), loader()).unwrap();
 
     let output = Command::new("node")
