@@ -78,7 +78,9 @@ export async function serve(root) {
 export function runtimeFolder(dir, { runtimeDir, loader, consolePage }) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const name of ["python.js", "python.wasm", "python_stdlib.zip", "runtime.json"]) {
+  // The stdlib's core archive and its lazily fetched parts (python_stdlib-<part>.zip).
+  const stdlib = fs.readdirSync(runtimeDir).filter((name) => /^python_stdlib(-[^.]+)?\.zip$/.test(name));
+  for (const name of ["python.js", "python.wasm", "runtime.json", ...stdlib]) {
     fs.symlinkSync(path.resolve(runtimeDir, name), path.join(dir, name));
   }
   fs.copyFileSync(loader, path.join(dir, "python.mjs"));
@@ -244,7 +246,7 @@ function buildSideModules(dir, runtimeDir, kiln) {
 }
 
 /**
- * Makes `dir`: the runtime files of `runtimeDir` (python.js, python.wasm, python_stdlib.zip,
+ * Makes `dir`: the runtime files of `runtimeDir` (python.js, python.wasm, the stdlib archives,
  * runtime.json, linked), the loader `loader` (copied: it finds everything beside itself),
  * `console.html`, the fixture packages and their pyodide-lock.json. Returns the lockfile.
  */

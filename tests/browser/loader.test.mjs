@@ -186,7 +186,8 @@ test("command line: --packages, the code's own imports, no lockfile", () => {
   const bare = path.join(WORK, "bare");
   fs.rmSync(bare, { recursive: true, force: true });
   fs.mkdirSync(bare);
-  for (const name of ["python.js", "python.wasm", "python_stdlib.zip"]) {
+  const stdlib = fs.readdirSync(FIXTURE).filter((name) => /^python_stdlib(-[^.]+)?\.zip$/.test(name));
+  for (const name of ["python.js", "python.wasm", ...stdlib]) {
     fs.symlinkSync(path.join(FIXTURE, name), path.join(bare, name));
   }
   fs.copyFileSync(LOADER, path.join(bare, "python.mjs"));
