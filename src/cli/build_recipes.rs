@@ -55,6 +55,10 @@ pub struct BuildRecipesArgs {
     pub no_build: bool,
     #[command(flatten)]
     pub dist: super::install::InstallArgs,
+    /// With `--install`: byte-compile the installed wheels and the stdlib zip for the
+    /// runtime's Python (as `kiln py-compile`), before the lockfile is written
+    #[arg(long, requires = "install")]
+    pub compile: bool,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
@@ -427,6 +431,15 @@ pub fn run_with_recipes(
             },
         };
         let installed = dist::assemble(&install_dir, &built, &options)?;
+        if args.compile {
+            let compiled =
+                super::py_compile::compile_folder(settings, &toolchain, abi, &install_dir)?;
+            let modules: usize = compiled.iter().map(|compiled| compiled.compiled).sum();
+            eprintln!(
+                "kiln: byte-compiled {modules} module(s) in {} archive(s)",
+                compiled.len()
+            );
+        }
         if installed.runtime {
             eprintln!(
                 "kiln: runtime bundle written to `{}`",

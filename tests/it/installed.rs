@@ -139,3 +139,44 @@ fn issue_18_installed_kiln_builds_a_package_and_runs_its_pytest_suite_in_a_venv(
         text(&refused.stderr)
     );
 }
+
+/// `build-recipes --install --compile` and `kiln py-compile`: wheels and the zipped stdlib hold
+/// `.pyc` files the runtime imports, RECORDs and the lockfile stay right.
+#[test]
+fn issue_18_py_compile_byte_compiles_wheels_and_the_stdlib() {
+    toolchain();
+    let dist = crate::common::scratch("pyc-dist");
+    run_ok(
+        crate::common::kiln()
+            .args([
+                "build-recipes",
+                "six",
+                "pyyaml",
+                "--install",
+                "--compile",
+                "--install-dir",
+            ])
+            .arg(&dist),
+    );
+    let stdout = run_ok(Command::new("node").arg(dist.join("python.mjs")).args([
+        "-c",
+        "import json, six, yaml; print(json.__file__, six.__file__, yaml.__file__); print(yaml.safe_load('a: [1]'))",
+    ]));
+    assert_eq!(
+        stdout,
+        "/usr/local/lib/python315.zip/json/__init__.pyc /usr/local/lib/python3.15/site-packages/six.pyc \
+         /usr/local/lib/python3.15/site-packages/yaml/__init__.pyc\n{'a': [1]}\n"
+    );
+    run_ok(crate::common::kiln().arg("verify").arg(&dist));
+
+    // Compiling again changes nothing: no source is left, and the bytes are reproducible.
+    let wheel = dist.join("six-1.17.0-py2.py3-none-any.whl");
+    let compiled = std::fs::read(&wheel).unwrap();
+    run_ok(crate::common::kiln().args(["py-compile"]).arg(&wheel));
+    assert_eq!(std::fs::read(&wheel).unwrap(), compiled, "reproducible");
+    let listing = run_ok(Command::new("unzip").arg("-l").arg(&wheel));
+    assert!(
+        listing.contains("six.pyc") && !listing.contains("six.py\n"),
+        "{listing}"
+    );
+}
