@@ -61,7 +61,7 @@ pub enum SkeletonError {
     Index {
         name: String,
         #[source]
-        source: SourceError,
+        source: Box<SourceError>,
     },
     #[error("the index lists no sdist of `{name}`{}", version.as_ref().map_or(String::new(), |version| format!(" {version}")))]
     NoSdist {
@@ -75,7 +75,7 @@ pub enum SkeletonError {
         name: String,
         version: String,
         #[source]
-        source: SourceError,
+        source: Box<SourceError>,
     },
     #[error("cannot read `{}`", path.display())]
     Read {
@@ -122,7 +122,7 @@ pub fn pypi(ctx: &FetchContext, request: &Request) -> Result<Written, SkeletonEr
     let name = normalize_name(request.name);
     let files = source::index_files(ctx, &name).map_err(|source| SkeletonError::Index {
         name: name.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let releases = releases(&name, &files);
     let version = match request.version {
@@ -175,7 +175,7 @@ pub fn pypi(ctx: &FetchContext, request: &Request) -> Result<Written, SkeletonEr
     let fetched = source::fetch(&spec, ctx).map_err(|source| SkeletonError::Fetch {
         name: name.clone(),
         version: version.clone(),
-        source,
+        source: Box::new(source),
     })?;
     let sdist = read_sdist(&fetched.path)?;
     let top_level = match wheel_top_level(ctx, &release.wheels) {
