@@ -470,6 +470,68 @@ mod tests {
     }
 
     #[test]
+    fn scripts_get_pyodides_variables_and_keys_leave_the_folder_out() {
+        let yaml = "package:\n  name: libdemo\n  version: '1'\nbuild:\n  type: shared_library\n  script: make -j ${PYODIDE_JOBS}\n";
+        let here = translate(Path::new("/one/place/libdemo/meta.yaml"), yaml).unwrap();
+        let there = translate(Path::new("/another/libdemo/meta.yaml"), yaml).unwrap();
+        let table: toml::Table = here.parse().unwrap();
+        let script = table["build"]["script"].as_str().unwrap();
+        let (prelude, own) = script.split_once(PRELUDE_END).unwrap();
+        assert!(prelude.starts_with(PRELUDE_START), "{script}");
+        assert_eq!(own, "make -j ${PYODIDE_JOBS}");
+        for line in [
+            "export PKGDIR='/one/place/libdemo'\n",
+            "export WASM_LIBRARY_DIR=\"$PREFIX\"\n",
+            "export PYODIDE_JOBS=\"$KILN_JOBS\"\n",
+        ] {
+            assert!(prelude.contains(line), "{line:?} in\n{prelude}");
+        }
+        assert_ne!(here, there);
+        assert_eq!(
+            recipe_key_text(&here, Path::new("/one/place/libdemo")),
+            recipe_key_text(&there, Path::new("/another/libdemo")),
+        );
+        // A package links against its host prefix.
+        let package = yaml.replace("shared_library", "package");
+        let package: toml::Table = translate(Path::new("/x/meta.yaml"), &package)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let script = package["build"]["script"].as_str().unwrap();
+        assert!(
+            script.contains("export WASM_LIBRARY_DIR=\"$KILN_HOST_PREFIX\"\n"),
+            "{script}"
+        );
+    }
+
+    #[test]
+    fn the_prelude_runs_in_a_shell() {
+        let prelude = pyodide_variables(false, Path::new("/recipes/it's here"));
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{prelude}echo \"$PKGDIR|$WASM_LIBRARY_DIR|$PYODIDE_JOBS|$PYMAJOR.$PYMINOR|$SIDE_MODULE_LDFLAGS\""
+            ))
+            .env("PREFIX", std::env::temp_dir().join("kiln-prelude-test"))
+            .env("KILN_JOBS", "3")
+            .env("KILN_PYTHON_VERSION", "3.15")
+            .env("LDFLAGS", "-O2")
+            .env("KILN_SIDE_MODULE_LDFLAGS", "-sSIDE_MODULE=1")
+            .env("SRC_DIR", "/nowhere/src")
+            .output()
+            .expect("sh runs");
+        let prefix = std::env::temp_dir().join("kiln-prelude-test");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!(
+                "/recipes/it's here|{}|3|3.15|-O2 -sSIDE_MODULE=1\n",
+                prefix.display()
+            )
+        );
+        assert!(prefix.join("dist").is_dir(), "DISTDIR is made");
+    }
+
+    #[test]
     fn refuses_what_kiln_cannot_do_naming_the_key() {
         let post = "package:\n  name: x\n  version: '1'\nbuild:\n  post: |\n    cp a b\n";
         let error = translate(Path::new("x/meta.yaml"), post).unwrap_err();

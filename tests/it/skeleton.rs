@@ -11,7 +11,6 @@ use crate::common::{run, run_ok, text, toolchain};
 const PACKAGES: &[(&str, &str, &str)] = &[
     ("more-itertools", "11.2.1", "pure Python, flit"),
     ("bitarray", "3.12.3", "C extension, setuptools"),
-    ("murmurhash", "1.0.16", "Cython (C++), setuptools"),
     ("toolz", "1.2.0", "pure Python; cytoolz's run requirement"),
     ("cytoolz", "1.2.0", "Cython, setuptools; runs on toolz"),
     ("jiter", "0.19.0", "Rust, PyO3 and maturin"),
