@@ -1,14 +1,19 @@
-//! `kiln py-compile` (and `build-recipes --install --compile`): wheels and the zipped
-//! standard library byte-compiled for the runtime's Python, as `pyodide py-compile` does, so
-//! the runtime loads `.pyc` files instead of compiling every module at each start.
+//! `kiln py-compile` (and `build-recipes --install --compile`): wheels byte-compiled for the
+//! runtime's Python, as `pyodide py-compile` does, so the runtime loads `.pyc` files instead of
+//! compiling every module of a package at its first import.
 //!
-//! Each archive is unpacked into a scratch folder inside the project (the toolchain root sees
+//! Each wheel is unpacked into a scratch folder inside the project (the toolchain root sees
 //! it), compiled by the root's Python of the runtime's version (`python3.15 -m compileall -b`:
 //! a `.pyc` beside each `.py`, hash-based and unchecked, so the bytes do not depend on file
 //! times, with the path the runtime will see in tracebacks), the `.py` files that compiled
-//! are removed (unless kept), and the archive is written again in place: a wheel with a fresh
-//! `RECORD` ([`crate::wheel::WheelContents`]), the stdlib as a byte-reproducible zip. Files
-//! that do not compile (Python 2 test data, templates) stay as they are.
+//! are removed (unless kept), and the wheel is written again in place with a fresh `RECORD`
+//! ([`crate::wheel::writer::WheelContents`]). Files that do not compile (Python 2 test data,
+//! templates) stay as they are.
+//!
+//! The stdlib is not compiled here: its archives are made by the bundle
+//! ([`crate::bundle::stdlib`]), which writes bytecode itself when asked
+//! (`--stdlib-bytecode`, which `--compile` implies); rewriting them afterwards would leave the
+//! parts index and the precompressed copies describing other bytes.
 //!
 //! The root's Python is the same minor version as the runtime's; CPython freezes its bytecode
 //! magic number from the first release candidate on, so `3.15.0` compiles for `3.15.0rc2`. A
@@ -23,7 +28,6 @@ use std::path::{Path, PathBuf};
 use crate::run;
 use crate::toolchain::{PythonVersion, Toolchain};
 use crate::wheel::writer::{WheelContents, WheelEntry};
-use crate::zipfile::DeterministicZip;
 
 /// Where the runtime's files live (`runtime/js/layout.mjs`): tracebacks name these paths.
 const RUNTIME_PREFIX: &str = "/usr/local";
@@ -50,6 +54,9 @@ pub enum PyCompileError {
     },
     #[error("`{}` holds no `.dist-info` folder", path.display())]
     NotAWheel { path: PathBuf },
+    /// Not a `.whl` file: the stdlib is compiled when the bundle is made.
+    #[error("`{}` is not a wheel; for the stdlib, assemble the distribution with `--stdlib-bytecode`", path.display())]
+    NotAWheelFile { path: PathBuf },
     #[error("cannot run the toolchain's Python to compile `{}`", path.display())]
     Run {
         path: PathBuf,
@@ -79,7 +86,7 @@ pub struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    /// Compiles every wheel and `python_stdlib.zip` in `dist`, in name order.
+    /// Compiles every wheel in `dist`, in name order.
     pub fn compile_folder(&self, dist: &Path) -> Result<Vec<Compiled>, PyCompileError> {
         let read_error = |source| PyCompileError::Read {
             path: dist.to_path_buf(),
@@ -89,12 +96,7 @@ impl Compiler<'_> {
             .map_err(read_error)?
             .flatten()
             .map(|entry| entry.path())
-            .filter(|path| {
-                path.extension().is_some_and(|ext| ext == "whl")
-                    || path
-                        .file_name()
-                        .is_some_and(|name| name == "python_stdlib.zip")
-            })
+            .filter(|path| path.extension().is_some_and(|ext| ext == "whl"))
             .collect();
         archives.sort();
         archives
@@ -103,9 +105,13 @@ impl Compiler<'_> {
             .collect()
     }
 
-    /// Compiles one wheel or the zipped stdlib, in place.
+    /// Compiles one wheel, in place.
     pub fn compile_archive(&self, archive: &Path) -> Result<Compiled, PyCompileError> {
-        let is_wheel = archive.extension().is_some_and(|ext| ext == "whl");
+        if archive.extension().is_none_or(|ext| ext != "whl") {
+            return Err(PyCompileError::NotAWheelFile {
+                path: archive.to_path_buf(),
+            });
+        }
         let files = read_zip(archive)?;
         let scratch = self.work.join(
             archive
@@ -129,17 +135,10 @@ impl Compiler<'_> {
                 .map_err(write)?;
             fs_err::write(&path, bytes).map_err(write)?;
         }
-        let shown = if is_wheel {
-            format!(
-                "{RUNTIME_PREFIX}/{}/site-packages",
-                self.python.stdlib_dir()
-            )
-        } else {
-            format!(
-                "{RUNTIME_PREFIX}/lib/python{}{}.zip",
-                self.python.major, self.python.minor
-            )
-        };
+        let shown = format!(
+            "{RUNTIME_PREFIX}/{}/site-packages",
+            self.python.stdlib_dir()
+        );
         self.compileall(&scratch, &shown, archive)?;
         // What is in the archive now: every file, each `.py` that compiled replaced by its
         // `.pyc` (or joined by it).
@@ -166,44 +165,27 @@ impl Compiler<'_> {
             out.insert(name, (bytes, executable));
         }
         let _ = fs_err::remove_dir_all(&scratch);
-        let bytes = if is_wheel {
-            let dist_info = out
-                .keys()
-                .filter_map(|name| name.split('/').next())
-                .find(|top| top.ends_with(".dist-info"))
-                .ok_or_else(|| PyCompileError::NotAWheel {
-                    path: archive.to_path_buf(),
-                })?
-                .to_string();
-            let contents = WheelContents {
-                files: out
-                    .into_iter()
-                    .map(|(name, (bytes, executable))| (name, WheelEntry { bytes, executable }))
-                    .collect(),
-                dist_info,
-            };
-            contents
-                .to_bytes(self.source_date_epoch)
-                .map_err(|source| PyCompileError::Zip {
-                    path: archive.to_path_buf(),
-                    source,
-                })?
-        } else {
-            let mut zip = DeterministicZip::new();
-            for (name, (bytes, executable)) in out {
-                zip.add(name, bytes, executable);
-            }
-            zip.write(
-                std::io::Cursor::new(Vec::new()),
-                self.source_date_epoch,
-                zip::CompressionMethod::Deflated,
-            )
+        let dist_info = out
+            .keys()
+            .filter_map(|name| name.split('/').next())
+            .find(|top| top.ends_with(".dist-info"))
+            .ok_or_else(|| PyCompileError::NotAWheel {
+                path: archive.to_path_buf(),
+            })?
+            .to_string();
+        let contents = WheelContents {
+            files: out
+                .into_iter()
+                .map(|(name, (bytes, executable))| (name, WheelEntry { bytes, executable }))
+                .collect(),
+            dist_info,
+        };
+        let bytes = contents
+            .to_bytes(self.source_date_epoch)
             .map_err(|source| PyCompileError::Zip {
                 path: archive.to_path_buf(),
                 source,
-            })?
-            .into_inner()
-        };
+            })?;
         crate::fs::write_atomic(archive, &bytes).map_err(|source| PyCompileError::Write {
             path: archive.to_path_buf(),
             source,

@@ -80,8 +80,8 @@ pub enum Command {
     Verify(lock::DistArgs),
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     Serve(serve::ServeArgs),
-    /// Byte-compile wheels and the zipped stdlib for the runtime's Python (`.pyc` instead of
-    /// `.py`), like `pyodide py-compile`
+    /// Byte-compile wheels for the runtime's Python (`.pyc` instead of `.py`), like `pyodide
+    /// py-compile`
     PyCompile(py_compile::PyCompileArgs),
     /// Write recipes from a package index's metadata
     #[command(subcommand)]

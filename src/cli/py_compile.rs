@@ -1,5 +1,5 @@
-//! `kiln py-compile PATH…`: wheels, a distribution folder or the zipped stdlib byte-compiled
-//! for the runtime's Python ([`kiln::pycompile`]), as `pyodide py-compile` does.
+//! `kiln py-compile PATH…`: wheels, or the wheels of a distribution folder, byte-compiled for
+//! the runtime's Python ([`kiln::pycompile`]), as `pyodide py-compile` does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +13,9 @@ use kiln::toolchain::{self, Abi, Pin, Toolchain};
 
 #[derive(Debug, Args)]
 pub struct PyCompileArgs {
-    /// Wheels, `python_stdlib.zip`, or distribution folders (every wheel and the stdlib zip in
-    /// it; its `pyodide-lock.json`, if any, is written again with the new sha256s)
+    /// Wheels, or distribution folders (every wheel in it; its `pyodide-lock.json`, if any, is
+    /// written again with the new sha256s). The stdlib is compiled when a distribution is
+    /// assembled with `--stdlib-bytecode`
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Keep each `.py` beside its `.pyc` (tracebacks then show source lines)
