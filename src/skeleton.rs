@@ -526,9 +526,8 @@ impl Facts {
                     .join(", ")
             )
         };
-        let mut text = format!(
-            "# Written by `kiln skeleton pypi {name}` from the package index: {name} {version}"
-        );
+        // No version in the comment: `--update` changes the pins only, and would leave it stale.
+        let mut text = format!("# Written by `kiln skeleton pypi {name}` from the package index");
         match &self.backend {
             Some(backend) => text.push_str(&format!(
                 ",\n# built by `{backend}` (its build requirements come from pyproject.toml).\n"
@@ -704,6 +703,11 @@ mod tests {
         assert!(text.contains("imports = [\"demo\"]\n"), "{text}");
         assert!(text.contains("license = \"MIT\""), "{text}");
         assert!(text.contains("built by `mesonpy`"), "{text}");
+        let first_line = text.lines().next().unwrap();
+        assert!(
+            !first_line.contains("1.2"),
+            "no version to go stale: {first_line}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let recipe = dir.path().join("demo-pkg/recipe.toml");
         fs_err::create_dir_all(recipe.parent().unwrap()).unwrap();
