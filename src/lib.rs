@@ -17,9 +17,11 @@ pub mod hash;
 pub mod progress;
 #[cfg(test)]
 mod proptests;
+pub mod pycompile;
 pub mod recipe;
 pub mod run;
 pub mod serve;
+pub mod skeleton;
 pub mod smoke;
 pub mod source;
 pub mod toolchain;

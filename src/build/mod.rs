@@ -320,7 +320,7 @@ impl<'a> Builder<'a> {
     ) -> Result<Sha256, BuildError> {
         let name = &recipe.package.name;
         let io = |action, path: &Path| io_error(name, action, path);
-        let recipe_text = fs_err::read(&recipe.path).map_err(io("cannot read", &recipe.path))?;
+        let recipe_text = recipe.key_text().map_err(io("cannot read", &recipe.path))?;
         let source = match &recipe.source.spec {
             SourceSpec::Url { sha256, .. }
             | SourceSpec::Pypi { sha256, .. }

@@ -29,8 +29,8 @@ use crate::toolchain::{Abi, PanicStrategy, RustAbi};
 
 /// The build cache's name for the prebuilt std (`kiln cache list` shows it).
 pub const STD_NAME: &str = "rust-std";
-/// Bumped whenever [`std_script`] changes what it builds.
-const STD_LOGIC_VERSION: &str = "1";
+/// Bumped whenever [`std_script`] changes what it builds (2: std carries LLVM bitcode).
+const STD_LOGIC_VERSION: &str = "2";
 /// The crate name of the driver build-std is run on; its own files are left out of the sysroot.
 const DRIVER_CRATE: &str = "kiln_std_driver";
 
@@ -113,13 +113,15 @@ EOF
 echo 'pub fn touch() {{}}' > "$W/driver/src/lib.rs"
 # Rust's bootstrap compiles panic_abort with panic=abort whatever the profile says; cargo's
 # build-std does not, and crates built with -Cpanic=abort would then refuse the sysroot.
+# std also keeps its LLVM bitcode, as rustup's does: a package whose profile asks for LTO
+# (`lto = "fat"`, jiter's) otherwise fails with "Can't find section .llvmbc".
 cat > "$W/std-rustc-wrapper" <<'EOF'
 #!/bin/sh
 rustc=$1; shift
 case " $* " in
-  *" --crate-name panic_abort "*) exec "$rustc" "$@" -Cpanic=abort ;;
+  *" --crate-name panic_abort "*) exec "$rustc" "$@" -Cpanic=abort -Cembed-bitcode=yes ;;
 esac
-exec "$rustc" "$@"
+exec "$rustc" "$@" -Cembed-bitcode=yes
 EOF
 chmod +x "$W/std-rustc-wrapper"
 export CARGO_HOME="$W/cargo-home" CARGO_TARGET_DIR="$W/target"

@@ -25,6 +25,19 @@ pub struct BuildArgs {
     /// A source folder, an sdist file (`.tar.gz`, `.zip`), or `name==version` from the index
     #[arg(default_value = ".")]
     pub source: String,
+    /// Build every requirement of a requirements file instead: one per line, `name==version`
+    /// or the name of a recipe (its own version); `#` starts a comment
+    ///
+    /// A name with a recipe in the recipe folders is built from it (kiln's own recipes
+    /// included); `name==version` of a package without one is built from its sdist, as
+    /// `kiln build name==version` would.
+    #[arg(
+        short = 'r',
+        long = "requirements",
+        value_name = "FILE",
+        conflicts_with = "source"
+    )]
+    pub requirements: Option<PathBuf>,
     /// Where the wheel(s) go
     #[arg(long, default_value = "dist", value_name = "DIR")]
     pub outdir: PathBuf,
@@ -76,8 +89,94 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
             bail!("`-C {setting}`: expected `KEY=VALUE`");
         }
     }
+    let mut recipes = super::recipe::load_all(settings)?;
+    let mut names = Vec::new();
+    let sources = match &args.requirements {
+        None => vec![args.source.clone()],
+        Some(file) => requirement_lines(&settings.command_line_path(file))?,
+    };
+    for source in sources {
+        // A requirement a recipe answers (`numpy`, or `numpy==2.5.5` at the recipe's version).
+        let (wanted, pinned) = match source.split_once("==") {
+            Some((name, version)) => (recipe::normalize_name(name.trim()), Some(version.trim())),
+            None => (recipe::normalize_name(source.trim()), None),
+        };
+        let answered = args.requirements.is_some()
+            && recipes.iter().any(|recipe| {
+                recipe.package.name == wanted
+                    && pinned.is_none_or(|version| version == recipe.package.version)
+            });
+        if answered {
+            names.push(wanted);
+            continue;
+        }
+        if args.requirements.is_some() && pinned.is_none() {
+            bail!(
+                "`{source}`: no recipe of that name; pin a version (`{source}==X.Y`) to build it from its sdist"
+            );
+        }
+        let own = write_out_of_tree_recipe(settings, &current, &source, &args)?;
+        recipes.retain(|recipe| recipe.package.name != own.package.name);
+        names.push(own.package.name.clone());
+        recipes.push(own);
+    }
+    run_with_recipes(
+        settings,
+        recipes,
+        BuildRecipesArgs {
+            patterns: names,
+            install: true,
+            install_dir: Some(current.join(&args.outdir)),
+            jobs: None,
+            force_rebuild: false,
+            shard: None,
+            shard_timeout: 0,
+            no_build: false,
+            dist: Default::default(),
+            compile: false,
+            json: false,
+            no_progress: false,
+        },
+        true,
+    )
+}
+
+/// The requirements of a requirements file: one per line, comments and blank lines left out.
+fn requirement_lines(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text =
+        kiln::fs::read_bounded_to_string(path, MAX_PYPROJECT_BYTES, "the requirements file")?;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            line.split('#')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
+        .filter(|line| !line.is_empty())
+        .collect();
+    for line in &lines {
+        if line.starts_with('-') || line.contains([' ', ';', '[', '<', '>', '~', '!']) {
+            bail!(
+                "`{}`: `{line}`: kiln builds `name==version` or a recipe name per line (no options, markers, extras or ranges)",
+                path.display()
+            );
+        }
+    }
+    Ok(lines)
+}
+
+/// Writes `.kiln/oot/<name>/recipe.toml` for one source (a folder, an sdist, `name==version`)
+/// and loads it.
+fn write_out_of_tree_recipe(
+    settings: &Settings,
+    current: &Path,
+    source: &str,
+    args: &BuildArgs,
+) -> anyhow::Result<recipe::Recipe> {
     // Name and version were checked by `describe_source` before anything was written.
-    let (name, version, source) = describe_source(settings, &current, &args.source)?;
+    let (name, version, source) = describe_source(settings, current, source)?;
     let name = recipe::normalize_name(&name);
     let dir = kiln::fs::child(
         &settings.project_dir.join(".kiln/oot"),
@@ -100,31 +199,10 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
     };
     let text = format!(
         "# Written by `kiln build` for an out-of-tree build.\n[package]\nname = {name:?}\nversion = {version:?}\n\n[source]\n{source_table}\n\n{}",
-        recipe_tables(&args)
+        recipe_tables(args)
     );
     kiln::fs::write_atomic(&dir.join("recipe.toml"), text.as_bytes())?;
-    let own = recipe::load_out_of_tree(&dir).map_err(|error| anyhow::anyhow!("{error}"))?;
-    let mut recipes = super::recipe::load_all(settings)?;
-    recipes.retain(|recipe| recipe.package.name != name);
-    recipes.push(own);
-    run_with_recipes(
-        settings,
-        recipes,
-        BuildRecipesArgs {
-            patterns: vec![name],
-            install: true,
-            install_dir: Some(current.join(&args.outdir)),
-            jobs: None,
-            force_rebuild: false,
-            shard: None,
-            shard_timeout: 0,
-            no_build: false,
-            dist: Default::default(),
-            json: false,
-            no_progress: false,
-        },
-        true,
-    )
+    recipe::load_out_of_tree(&dir).map_err(|error| anyhow::anyhow!("{error}"))
 }
 
 /// The `[build]` and `[requirements]` tables for the command line's recipe knobs, each value

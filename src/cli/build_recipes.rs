@@ -55,6 +55,11 @@ pub struct BuildRecipesArgs {
     pub no_build: bool,
     #[command(flatten)]
     pub dist: super::install::InstallArgs,
+    /// With `--install`: byte-compile the installed wheels for the runtime's Python (as
+    /// `kiln py-compile`) before the lockfile is written, and ship the stdlib as bytecode
+    /// (`--stdlib-bytecode`)
+    #[arg(long, requires = "install")]
+    pub compile: bool,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
@@ -419,7 +424,12 @@ pub fn run_with_recipes(
             abi,
             emscripten_version: &abi.emscripten,
             source_date_epoch: settings.source_date_epoch,
-            stdlib: args.dist.stdlib_options(),
+            stdlib: {
+                // `--compile`: the stdlib as bytecode too, written so by the bundle.
+                let mut stdlib = args.dist.stdlib_options();
+                stdlib.bytecode |= args.compile;
+                stdlib
+            },
             contents: if wheels_only {
                 Contents::WheelsOf(&selected)
             } else {
@@ -427,6 +437,15 @@ pub fn run_with_recipes(
             },
         };
         let installed = dist::assemble(&install_dir, &built, &options)?;
+        if args.compile {
+            let compiled =
+                super::py_compile::compile_folder(settings, &toolchain, abi, &install_dir)?;
+            let modules: usize = compiled.iter().map(|compiled| compiled.compiled).sum();
+            eprintln!(
+                "kiln: byte-compiled {modules} module(s) in {} archive(s)",
+                compiled.len()
+            );
+        }
         if installed.runtime {
             eprintln!(
                 "kiln: runtime bundle written to `{}`",

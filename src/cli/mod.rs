@@ -11,8 +11,10 @@ mod docs;
 mod fetch;
 mod install;
 mod lock;
+mod py_compile;
 mod recipe;
 mod serve;
+mod skeleton;
 mod toolchain;
 mod venv;
 
@@ -78,6 +80,12 @@ pub enum Command {
     Verify(lock::DistArgs),
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     Serve(serve::ServeArgs),
+    /// Byte-compile wheels for the runtime's Python (`.pyc` instead of `.py`), like `pyodide
+    /// py-compile`
+    PyCompile(py_compile::PyCompileArgs),
+    /// Write recipes from a package index's metadata
+    #[command(subcommand)]
+    Skeleton(skeleton::SkeletonCommand),
     /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
     /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)
     Venv(venv::VenvArgs),
@@ -114,6 +122,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => lock::verify(&settings, args),
         Command::Serve(args) => serve::run(&settings, args),
         Command::Venv(args) => venv::run(&settings, args),
+        Command::Skeleton(command) => skeleton::run(&settings, command),
+        Command::PyCompile(args) => py_compile::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),

@@ -88,6 +88,7 @@ pub fn run(settings: &Settings, args: VenvArgs) -> anyhow::Result<ExitCode> {
             shard: None,
             shard_timeout: 0,
             no_build: false,
+            compile: false,
             json: false,
             no_progress: false,
         },

@@ -49,8 +49,13 @@ pub enum RecipeError {
         source: ContainmentError,
     },
 
+    /// A Pyodide `meta.yaml` that kiln cannot translate (not YAML, an unknown key, a step
+    /// kiln has no place for).
+    #[error("`{}`: {message}", path.display())]
+    MetaYaml { path: PathBuf, message: String },
+
     /// A folder in the recipe folder, or a folder given as a recipe, has no `recipe.toml`.
-    #[error("recipe folder `{dir}` has no `recipe.toml`")]
+    #[error("recipe folder `{dir}` has no `recipe.toml` (or Pyodide `meta.yaml`)")]
     MissingRecipeFile { dir: PathBuf },
 
     /// A recipe name was asked for that has no folder in any recipe folder.
@@ -91,6 +96,10 @@ impl Diagnostic for RecipeError {
         match self {
             RecipeError::Invalid(invalid) => invalid.help(),
             RecipeError::Read { .. } | RecipeError::Input(_) => None,
+            RecipeError::MetaYaml { .. } => Some(Box::new(
+                "kiln reads Pyodide's `meta.yaml` keys as pyodide-build does; \
+                 see \"Pyodide recipes\" in `docs/recipe-format.md`",
+            )),
             RecipeError::Outside { .. } => Some(Box::new(
                 "a recipe is the `recipe.toml` in its own folder, not a link to a file elsewhere",
             )),

@@ -13,6 +13,7 @@
 
 mod error;
 mod layers;
+mod meta_yaml;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -73,7 +74,38 @@ impl RequirementField {
     }
 }
 
+/// Which format a recipe was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipeFormat {
+    /// kiln's `recipe.toml`.
+    Toml,
+    /// Pyodide's `meta.yaml`, translated when read ([`meta_yaml`]); its build scripts expect
+    /// Pyodide's variables (`WASM_LIBRARY_DIR`, `PYODIDE_JOBS`…).
+    PyodideMetaYaml,
+}
+
 impl Recipe {
+    /// The format of the file this recipe was read from.
+    pub fn format(&self) -> RecipeFormat {
+        if self.path.file_name() == Some(OsStr::new(meta_yaml::META_YAML)) {
+            RecipeFormat::PyodideMetaYaml
+        } else {
+            RecipeFormat::Toml
+        }
+    }
+
+    /// The recipe's text as its cache key hashes it: the file's bytes for a `recipe.toml`; for
+    /// a `meta.yaml`, its translation (so that a change in how kiln translates, or in the
+    /// variables it gives Pyodide's scripts, is a new key), without the folder's own path.
+    pub fn key_text(&self) -> Result<Vec<u8>, std::io::Error> {
+        match self.format() {
+            RecipeFormat::Toml => fs_err::read(&self.path),
+            RecipeFormat::PyodideMetaYaml => {
+                Ok(meta_yaml::recipe_key_text(&self.places.text, &self.dir).into_bytes())
+            }
+        }
+    }
+
     /// The names in `requirements.host` or `requirements.run`.
     pub fn requirement_names(&self, field: RequirementField) -> &[String] {
         match field {
@@ -293,13 +325,17 @@ enum SourceLink {
 fn load_with(path: &Path, source_link: SourceLink) -> Result<Recipe, RecipeError> {
     let file = if path.is_dir() {
         let file = path.join(RECIPE_FILE);
+        let meta = path.join(meta_yaml::META_YAML);
         // Anything there (even a pipe or a dangling link) is read, and refused by the read.
-        if fs_err::symlink_metadata(&file).is_err() {
+        if fs_err::symlink_metadata(&file).is_ok() {
+            file
+        } else if fs_err::symlink_metadata(&meta).is_ok() {
+            meta
+        } else {
             return Err(RecipeError::MissingRecipeFile {
                 dir: path.to_path_buf(),
             });
         }
-        file
     } else {
         path.to_path_buf()
     };
@@ -317,7 +353,11 @@ fn load_with(path: &Path, source_link: SourceLink) -> Result<Recipe, RecipeError
             }
         })?;
     }
-    let text = crate::fs::read_bounded_to_string(&file, MAX_RECIPE_BYTES, "the recipe")?;
+    let mut text = crate::fs::read_bounded_to_string(&file, MAX_RECIPE_BYTES, "the recipe")?;
+    let pyodide = file.file_name() == Some(OsStr::new(meta_yaml::META_YAML));
+    if pyodide {
+        text = meta_yaml::translate(&file, &text)?;
+    }
     let absolute = std::path::absolute(&file).map_err(|source| RecipeError::Read {
         path: file.clone(),
         source,
@@ -332,6 +372,10 @@ fn load_with(path: &Path, source_link: SourceLink) -> Result<Recipe, RecipeError
                 .map(|name| name.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         )
+    } else if pyodide {
+        // Pyodide names folders as the package is written (`MarkupSafe/`, `Pillow/`).
+        dir.file_name()
+            .map(|name| normalize_name(&name.to_string_lossy()))
     } else {
         None
     };
@@ -434,7 +478,8 @@ fn recipe_folders(recipe_dir: &Path) -> Result<Vec<(String, PathBuf)>, RecipeErr
         if name.starts_with(['.', '_']) || !entry.path().is_dir() {
             continue;
         }
-        folders.push((name, entry.path()));
+        // A recipe's name is its folder's, normalised (a Pyodide folder may be `MarkupSafe/`).
+        folders.push((normalize_name(&name), entry.path()));
     }
     folders.sort();
     Ok(folders)

@@ -546,7 +546,7 @@ fn folder_without_recipe_file() {
     let error = load(&folder).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "recipe folder `tests/data/recipes/good/cpython/patches` has no `recipe.toml`"
+        "recipe folder `tests/data/recipes/good/cpython/patches` has no `recipe.toml` (or Pyodide `meta.yaml`)"
     );
     assert!(matches!(error, RecipeError::MissingRecipeFile { dir } if dir == folder));
 }
@@ -760,7 +760,7 @@ fn load_dir_collects_every_error() {
             format!(
                 "{root}/b-bad/recipe.toml:8:10: source.sha256: expected 64 hexadecimal digits, found \"zz83f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640\""
             ),
-            format!("recipe folder `{root}/c-empty` has no `recipe.toml`"),
+            format!("recipe folder `{root}/c-empty` has no `recipe.toml` (or Pyodide `meta.yaml`)"),
             format!(
                 "{root}/d-mismatch/recipe.toml:3:8: package.name: `demo` does not match the recipe folder `d-mismatch`"
             ),

@@ -75,7 +75,7 @@ pub fn fetch(spec: &SourceSpec, ctx: &FetchContext) -> Result<Fetched, SourceErr
     }
     tracing::debug!(%sha256, ?remote, "source cache miss");
     let path = match remote {
-        Remote::Url { url } => fetch_url(&cache, ctx.settings, url, &sha256)?,
+        Remote::Url { url } => fetch_url(&cache, ctx, url, &sha256)?,
         Remote::Pypi { name, version } => fetch_pypi(&cache, ctx, name, version, &sha256)?,
         Remote::Debian { package, version } => {
             fetch_debian(&cache, ctx, package, version, &sha256)?
@@ -373,12 +373,17 @@ pub(super) fn safe_file_name(name: &str) -> String {
     }
 }
 
+/// Downloads a `url` source. When the URL cannot be read and its file is named like an sdist
+/// (`NAME-VERSION.tar.gz`, as in a Pyodide recipe's package-index URL), the configured
+/// package index is asked for that sdist instead: a mirror or proxy serves the same file under
+/// another address, and the recipe's sha256 still decides whether it is the same file.
 fn fetch_url(
     cache: &SourceCache,
-    settings: &Settings,
+    ctx: &FetchContext,
     url: &str,
     expected: &Sha256,
 ) -> Result<PathBuf, SourceError> {
+    let settings = ctx.settings;
     let is_supported = ["https://", "http://", "file://"]
         .iter()
         .any(|scheme| url.starts_with(scheme));
@@ -390,10 +395,40 @@ fn fetch_url(
     let agent = http_agent(settings)?;
     let staging = cache.staging()?;
     let file = staging.path().join(file_name_of(url));
-    download_to(&agent, url, &file)?;
+    match download_to(&agent, url, &file) {
+        Ok(()) => {}
+        Err(error @ SourceError::Http { .. }) => {
+            let Some((name, version)) = sdist_name_version(&file_name_of(url)) else {
+                return Err(error);
+            };
+            let index = pypi::index_url(ctx)?;
+            let Ok(sdist) = pypi::find_sdist(&agent, &index, &name, &version) else {
+                return Err(error);
+            };
+            append_log(
+                &ctx.log,
+                &format!(
+                    "kiln: `{url}` failed ({error}); the package index's `{}` instead\n",
+                    sdist.url
+                ),
+            );
+            download_to(&agent, &sdist.url, &file)?;
+        }
+        Err(error) => return Err(error),
+    }
     cache.commit(staging, &file, expected, || Origin::Url {
         url: url.to_string(),
     })
+}
+
+/// `(name, version)` of an sdist file name (`pytest-benchmark-4.0.0.tar.gz`), when it is one.
+fn sdist_name_version(file_name: &str) -> Option<(String, String)> {
+    let stem = [".tar.gz", ".zip"]
+        .iter()
+        .find_map(|extension| file_name.strip_suffix(extension))?;
+    let (name, version) = stem.rsplit_once('-')?;
+    (crate::recipe::is_valid_name(name) && crate::recipe::is_pep440(version))
+        .then(|| (name.to_string(), version.to_string()))
 }
 
 fn fetch_pypi(

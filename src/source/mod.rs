@@ -49,6 +49,7 @@ use crate::toolchain::Toolchain;
 
 pub use extract::{ExtractError, extract};
 pub use fetch::fetch;
+pub use pypi::IndexFile;
 pub use tree::hash_tree;
 
 /// What [`fetch`] and [`prepare`] need from the caller.
@@ -360,4 +361,49 @@ pub fn index_sdist_sha256(
             sdist.filename
         )],
     })
+}
+
+/// Every file the package index lists for the project `name` (sdists and wheels of every
+/// version), for writing a recipe (`kiln skeleton pypi`).
+pub fn index_files(ctx: &FetchContext, name: &str) -> Result<Vec<IndexFile>, SourceError> {
+    let agent = fetch::http_agent(ctx.settings)?;
+    let index = pypi::index_url(ctx)?;
+    Ok(pypi::project_files(&agent, &index, name)?.1)
+}
+
+/// Downloads a file the index lists to `dest`, checked against the sha256 the index lists
+/// for it (a file listed without one is refused: nothing unverified is read).
+pub fn download_index_file(
+    ctx: &FetchContext,
+    file: &IndexFile,
+    dest: &Path,
+) -> Result<(), SourceError> {
+    let Some(expected) = file.sha256 else {
+        return Err(SourceError::SdistNotFound {
+            name: file.filename.clone(),
+            version: String::new(),
+            url: file.url.clone(),
+            found: vec![format!(
+                "{} (the index lists no sha256 for it)",
+                file.filename
+            )],
+        });
+    };
+    let agent = fetch::http_agent(ctx.settings)?;
+    fetch::download_to(&agent, &file.url, dest)?;
+    let actual = Sha256::of_file(dest).map_err(|source| SourceError::Read {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    if actual != expected {
+        let _ = fs_err::remove_file(dest);
+        return Err(SourceError::HashMismatch {
+            origin: Box::new(Origin::Url {
+                url: file.url.clone(),
+            }),
+            expected,
+            actual,
+        });
+    }
+    Ok(())
 }

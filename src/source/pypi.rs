@@ -30,7 +30,7 @@ const ACCEPT_HTML: &str = "application/vnd.pypi.simple.v1+html, text/html;q=0.9"
 
 /// One file listed on a project page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct IndexFile {
+pub struct IndexFile {
     pub filename: String,
     /// Absolute URL, without fragment.
     pub url: String,
@@ -130,21 +130,7 @@ pub(super) fn find_sdist(
     name: &str,
     version: &str,
 ) -> Result<IndexFile, SourceError> {
-    let page_url = format!("{}/{}/", index.trim_end_matches('/'), normalize_name(name));
-    let files = match get_page(agent, &page_url, ACCEPT_ANY) {
-        Ok(page) if page.is_json => match parse_json_page(&page.body, &page.url) {
-            Ok(files) => files,
-            Err(error) => {
-                tracing::debug!(%error, "unusable simple API JSON; trying the HTML page");
-                html_files(agent, &page_url)?
-            }
-        },
-        Ok(page) => parse_html_page(&page.body, &page.url),
-        Err(error) => {
-            tracing::debug!(%error, url = page_url, "simple API request failed; trying the HTML page");
-            html_files(agent, &page_url)?
-        }
-    };
+    let (page_url, files) = project_files(agent, index, name)?;
     match select_sdist(&files, name, version) {
         Some(file) => Ok(file.clone()),
         None => {
@@ -162,6 +148,30 @@ pub(super) fn find_sdist(
             })
         }
     }
+}
+
+/// Every file the project page of `name` lists (its URL, and the files).
+pub(super) fn project_files(
+    agent: &ureq::Agent,
+    index: &str,
+    name: &str,
+) -> Result<(String, Vec<IndexFile>), SourceError> {
+    let page_url = format!("{}/{}/", index.trim_end_matches('/'), normalize_name(name));
+    let files = match get_page(agent, &page_url, ACCEPT_ANY) {
+        Ok(page) if page.is_json => match parse_json_page(&page.body, &page.url) {
+            Ok(files) => files,
+            Err(error) => {
+                tracing::debug!(%error, "unusable simple API JSON; trying the HTML page");
+                html_files(agent, &page_url)?
+            }
+        },
+        Ok(page) => parse_html_page(&page.body, &page.url),
+        Err(error) => {
+            tracing::debug!(%error, url = page_url, "simple API request failed; trying the HTML page");
+            html_files(agent, &page_url)?
+        }
+    };
+    Ok((page_url, files))
 }
 
 fn html_files(agent: &ureq::Agent, page_url: &str) -> Result<Vec<IndexFile>, SourceError> {

@@ -139,3 +139,66 @@ fn issue_18_installed_kiln_builds_a_package_and_runs_its_pytest_suite_in_a_venv(
         text(&refused.stderr)
     );
 }
+
+/// `build-recipes --install --compile` and `kiln py-compile`: wheels and the stdlib hold `.pyc`
+/// files the runtime imports, RECORDs and the lockfile stay right.
+#[test]
+fn issue_18_py_compile_byte_compiles_wheels_and_the_stdlib() {
+    toolchain();
+    let dist = crate::common::scratch("pyc-dist");
+    run_ok(
+        crate::common::kiln()
+            .args([
+                "build-recipes",
+                "six",
+                "pyyaml",
+                "--install",
+                "--compile",
+                "--install-dir",
+            ])
+            .arg(&dist),
+    );
+    let stdout = run_ok(Command::new("node").arg(dist.join("python.mjs")).args([
+        "-c",
+        "import json, six, yaml; print(six.__file__, yaml.__file__, json.__file__); print(yaml.safe_load('a: [1]'))",
+    ]));
+    // The wheels' modules are `.pyc` in site-packages; the stdlib's too (`--compile` ships it
+    // as bytecode), wherever the bundle puts it.
+    let (files, loaded) = stdout.split_once('\n').unwrap();
+    let files: Vec<&str> = files.split(' ').collect();
+    assert_eq!(
+        files[..2],
+        [
+            "/usr/local/lib/python3.15/site-packages/six.pyc",
+            "/usr/local/lib/python3.15/site-packages/yaml/__init__.pyc"
+        ],
+        "{stdout}"
+    );
+    assert!(
+        files[2].starts_with("/usr/local/lib/") && files[2].ends_with("json/__init__.pyc"),
+        "{stdout}"
+    );
+    assert_eq!(loaded, "{'a': [1]}\n");
+    // A stdlib archive is not a wheel: py-compile says what to do instead.
+    let refused = run(crate::common::kiln()
+        .arg("py-compile")
+        .arg(dist.join("python_stdlib.zip")));
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("--stdlib-bytecode"),
+        "{}",
+        text(&refused.stderr)
+    );
+    run_ok(crate::common::kiln().arg("verify").arg(&dist));
+
+    // Compiling again changes nothing: no source is left, and the bytes are reproducible.
+    let wheel = dist.join("six-1.17.0-py2.py3-none-any.whl");
+    let compiled = std::fs::read(&wheel).unwrap();
+    run_ok(crate::common::kiln().args(["py-compile"]).arg(&wheel));
+    assert_eq!(std::fs::read(&wheel).unwrap(), compiled, "reproducible");
+    let listing = run_ok(Command::new("unzip").arg("-l").arg(&wheel));
+    assert!(
+        listing.contains("six.pyc") && !listing.contains("six.py\n"),
+        "{listing}"
+    );
+}
