@@ -384,8 +384,9 @@ impl<'a> Builder<'a> {
 
     /// The generated text a build of `recipe` sees that is known before it runs: `build.sh`'s
     /// environment contract, and the compiler wrapper's environment when `wrapped`. The
-    /// paths are the ones the build uses (its work folder is fixed per recipe name); the
-    /// cache folder is written as `$KILN_CACHE_DIR`, and `KILN_JOBS` is left out.
+    /// paths are the ones the build uses (its work folder is fixed per recipe name), with the
+    /// cache, work, recipe and project folders written as placeholders (`$KILN_CACHE_DIR`…),
+    /// and `KILN_JOBS` is left out.
     fn generated_text(&self, recipe: &Recipe, wrapped: bool) -> String {
         let work = self.work_dir(recipe);
         let mut env = self.script_env(
@@ -408,8 +409,22 @@ impl<'a> Builder<'a> {
         for (key, value) in env {
             text.push_str(&format!("{key}={value}\n"));
         }
-        let cache_dir = self.settings.cache_dir.display().to_string();
-        text.replace(&cache_dir, "$KILN_CACHE_DIR")
+        // Where the checkout is does not change what is built: a clean clone elsewhere (a CI
+        // runner's), or kiln run from another folder, finds the same keys.
+        let placeholders = [
+            (self.settings.cache_dir.clone(), "$KILN_CACHE_DIR"),
+            (self.settings.build_dir(), "$KILN_BUILD_DIR"),
+            (recipe.dir.clone(), "$KILN_RECIPE_DIR"),
+            (self.settings.project_dir.clone(), "$KILN_PROJECT_DIR"),
+        ];
+        placeholders.iter().fold(text, |text, (path, placeholder)| {
+            let path = path.display().to_string();
+            if path.len() > 1 {
+                text.replace(&path, placeholder)
+            } else {
+                text
+            }
+        })
     }
 
     /// Builds `recipe` unless the cache has its key. `host` are the artifacts of its host
