@@ -6,7 +6,7 @@
 import { Bridge } from "./bridge/bridge.mjs";
 import { PythonError } from "./bridge/errors.mjs";
 import { PYPROXY_CLASSES } from "./bridge/pyproxy.mjs";
-import { IS_NODE } from "./host.mjs";
+import { IS_NODE, readURL, toURL } from "./host.mjs";
 import { SITE_PACKAGES } from "./layout.mjs";
 import { PackageLoader } from "./packages.mjs";
 import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
@@ -15,7 +15,7 @@ import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
 export class PyodideAPI {
   constructor(Module, {
     devices, defaults, argv, indexURL, lockFileURL, diagnostic, version, jsglobals, node,
-    convertNullToNone = false,
+    convertNullToNone = false, packageBaseURL,
   }) {
     this._Module = Module;
     this._devices = devices;
@@ -43,6 +43,13 @@ export class PyodideAPI {
     this.ERRNO_CODES = Module.ERRNO_CODES;
     /** The JS side of pyodide.ffi: PythonError and the PyProxy classes (for instanceof). */
     this.ffi = { PythonError, ...PYPROXY_CLASSES };
+    /**
+     * Where the lockfile's relative `file_name`s point (Pyodide's name): micropip's freeze()
+     * makes every `file_name` absolute against it, so the lockfile it writes works anywhere.
+     */
+    this.lockfileBaseUrl = packageBaseURL ?? indexURL;
+    this._indexURL = indexURL;
+    this._internals = undefined;
   }
 
   /** The standard streams' sinks (flushed after each run). */
@@ -155,6 +162,8 @@ export class PyodideAPI {
       api.Py_DecRef(pyodide);
       // Python code can reach this API as the module `pyodide_js`, as in Pyodide.
       this.registerJsModule("pyodide_js", this);
+      // Pyodide's Python code (micropip) recognises Pyodide's runtime by this module.
+      api.Py_DecRef(imported("_pyodide_core"));
     }
   }
 
@@ -367,9 +376,43 @@ export class PyodideAPI {
 
   checkInterrupt() {}
 
-  /** For tests: live proxies both ways and the wasm heap's size. */
+  /**
+   * The internals Pyodide's own Python code reads through `pyodide_js._api`, as far as
+   * micropip uses them: `install` (a wheel micropip downloaded), `loadBinaryFile`,
+   * `lockfile_packages` and `lockfile_info` (the lockfile read at start-up); and, for tests,
+   * `stats()`: live proxies both ways and the wasm heap's size.
+   */
   get _api() {
-    return { stats: () => this._bridge?.stats() };
+    if (this._internals) return this._internals;
+    const loader = this._packageLoader;
+    this._internals = {
+      stats: () => this._bridge?.stats(),
+      /**
+       * Installs a wheel: `buffer` its bytes, `filename` its file name (whose tags must fit
+       * this runtime), `installDir` the folder (site-packages), `metadata` files for its
+       * `.dist-info` (a dict's PyProxy or an object: name → text).
+       */
+      install: (buffer, filename, installDir, metadata) => {
+        // A PyProxy argument is only lent for the call: convert it before the first await.
+        const files = metadata?.toJs ? metadata.toJs() : metadata ?? {};
+        const entries = files instanceof Map ? Object.fromEntries(files) : files;
+        const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+        return loader.installWheel(bytes, String(filename), String(installDir), entries);
+      },
+      /** The bytes of a file: a path (Node), or a URL relative to indexURL. */
+      loadBinaryFile: async (path) => {
+        const text = String(path);
+        const url = IS_NODE && text.startsWith("/") ? await toURL(text) : new URL(text, this._indexURL);
+        return readURL(url);
+      },
+      get lockfile_packages() {
+        return loader.lockedPackages().packages;
+      },
+      get lockfile_info() {
+        return loader.lockedPackages().info;
+      },
+    };
+    return this._internals;
   }
 
   get _module() {

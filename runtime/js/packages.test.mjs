@@ -113,3 +113,51 @@ test("imports in code select the packages that provide them", async () => {
   assert.deepEqual(await packageLoader.loadPackagesFromImports("import os, alpha"), ["alpha"]);
   assert.deepEqual(events.imports, ["import os, alpha"]);
 });
+
+test("installWheel puts a downloaded wheel where micropip says, with its metadata", async () => {
+  const { packageLoader, Module, events } = await loader({}, {});
+  const target = "/home/web_user/site";
+  await packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", `${target}/`, {
+    INSTALLER: "micropip", PYODIDE_SOURCE: "pypi", PYODIDE_REQUIRES: "[]",
+  });
+  const read = (p) => Module.FS.readFile(p, { encoding: "utf8" });
+  assert.equal(read(`${target}/alpha/__init__.py`), "A = 1\n");
+  assert.equal(read(`${target}/alpha-1.0.dist-info/INSTALLER`), "micropip");
+  assert.equal(read(`${target}/alpha-1.0.dist-info/PYODIDE_SOURCE`), "pypi");
+  assert.equal(events.installed, 1);
+  // A wheel of another platform or Python is refused, naming the wheel, its tag and ours.
+  await assert.rejects(
+    packageLoader.installWheel(alpha, "alpha-1.0-cp315-cp315-pyemscripten_2026_0_wasm32.whl", target),
+    /kiln: cannot install alpha-1\.0-cp315-cp315-pyemscripten_2026_0_wasm32\.whl is built for platform pyemscripten_2026_0_wasm32, but this runtime is pyemscripten_2026_5_wasm32/);
+  await assert.rejects(
+    packageLoader.installWheel(alpha, "alpha-1.0-cp314-cp314-pyemscripten_2026_5_wasm32.whl", target),
+    /alpha-1\.0-cp314-cp314-pyemscripten_2026_5_wasm32\.whl is built for Python cp314-cp314, but this runtime is cp315 on pyemscripten_2026_5_wasm32/);
+  await assert.rejects(packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", "site"),
+    /not an absolute path/);
+  await assert.rejects(packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", target, { "../x": "" }),
+    /bad metadata file name \.\.\/x/);
+});
+
+test("the lockfile's packages are readable synchronously once read, keyed by normalised name", async () => {
+  const { packageLoader } = await loader({
+    "Alpha_Pkg": lockEntry("alpha-pkg", "alpha-1.0-py3-none-any.whl", alpha, { version: "1.0" }),
+  }, { "alpha-1.0-py3-none-any.whl": alpha });
+  assert.deepEqual(packageLoader.lockedPackages(), { info: {}, packages: {} });
+  await packageLoader.lock();
+  const { packages } = packageLoader.lockedPackages();
+  assert.deepEqual(Object.keys(packages), ["alpha-pkg"]);
+  assert.equal(packages["alpha-pkg"].file_name, "alpha-1.0-py3-none-any.whl");
+});
+
+test("a lockfile package loads again after it was uninstalled (its loadedPackages key removed)", async () => {
+  const { packageLoader, Module } = await loader({
+    alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha),
+  }, { "alpha-1.0-py3-none-any.whl": alpha });
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+  assert.equal(Module.FS.readFile(`${SP}/alpha-1.0.dist-info/PYODIDE_SOURCE`, { encoding: "utf8" }), "pyodide");
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), []);
+  Module.FS.writeFile(`${SP}/alpha/__init__.py`, "");
+  delete packageLoader.loadedPackages.alpha;
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+  assert.equal(Module.FS.readFile(`${SP}/alpha/__init__.py`, { encoding: "utf8" }), "A = 1\n");
+});
