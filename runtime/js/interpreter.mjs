@@ -15,7 +15,7 @@ import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
 export class PyodideAPI {
   constructor(Module, {
     devices, defaults, argv, indexURL, lockFileURL, diagnostic, version, jsglobals, node,
-    convertNullToNone = false, packageBaseURL,
+    convertNullToNone = false, packageBaseURL, lockFileContents, packageCacheDir,
   }) {
     this._Module = Module;
     this._devices = devices;
@@ -29,7 +29,7 @@ export class PyodideAPI {
     /** kiln's version (also `pyodide.__version__` in Python). */
     this.version = version;
     this._packageLoader = new PackageLoader(Module, {
-      indexURL, lockFileURL, diagnostic,
+      indexURL, lockFileURL, diagnostic, lockFileContents, packageBaseURL, packageCacheDir,
       findImports: (code) => this._helperText("find_imports", String(code)),
       // New files in site-packages become importable (when the interpreter runs).
       onInstalled: () => {
@@ -371,10 +371,53 @@ export class PyodideAPI {
     return old;
   }
 
-  /** Interrupts need a SharedArrayBuffer and a worker: not supported yet (a no-op). */
-  setInterruptBuffer() {}
+  /**
+   * Interrupts (Pyodide's API): `buffer` is an Int32Array (or Uint8Array) over a
+   * SharedArrayBuffer that another thread writes a signal number into (2: SIGINT) to stop the
+   * Python code running here with `KeyboardInterrupt`. CPython's own emscripten support reads
+   * it (Python/emscripten_signal.c: `Module.Py_EmscriptenSignalBuffer`, checked every 50
+   * eval-loop back edges and calls once the exported flag `Py_EMSCRIPTEN_SIGNAL_HANDLING` is
+   * set), so no C of kiln's is involved. `undefined` turns it off again.
+   */
+  setInterruptBuffer(buffer) {
+    const exports = this._Module.LDSO?.loadedLibsByName?.__main__?.exports;
+    const flag = exports?.Py_EMSCRIPTEN_SIGNAL_HANDLING;
+    if (!(flag instanceof WebAssembly.Global)) {
+      throw new Error("kiln: this interpreter does not export Py_EMSCRIPTEN_SIGNAL_HANDLING (no interrupts)");
+    }
+    this._Module.Py_EmscriptenSignalBuffer = buffer;
+    this._interruptBuffer = buffer;
+    new Int32Array(exports.memory.buffer)[flag.value >> 2] = buffer ? 1 : 0;
+  }
 
-  checkInterrupt() {}
+  /**
+   * For long-running JS code that Python called: if the interrupt buffer holds a signal, it is
+   * taken (the buffer reset to 0) and raised, so this throws a PythonError of type
+   * KeyboardInterrupt (which becomes that exception again when it reaches Python).
+   */
+  checkInterrupt() {
+    const buffer = this._interruptBuffer;
+    if (!buffer || !buffer[0]) return;
+    const signal = buffer[0];
+    buffer[0] = 0;
+    const exports = this._Module.LDSO.loadedLibsByName.__main__.exports;
+    exports.PyErr_SetInterruptEx(signal);
+    if (this._bridge && exports.PyErr_CheckSignals() !== 0) throw this._bridge.pythonError();
+  }
+
+  /**
+   * Unpacks an archive (Pyodide's API): `buffer` its bytes (a typed array or ArrayBuffer),
+   * `format` one of shutil's (`zip`, `tar`, `gztar`, `bztar`, `xztar`) or an extension
+   * (`whl`, `tar.gz`, `tgz`…), into `extractDir` (default: the working folder). Python's
+   * shutil does it, so tar archives get its `data` filter (nothing outside `extractDir`).
+   */
+  unpackArchive(buffer, format, { extractDir } = {}) {
+    this._start();
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
+    this._callObject(this._kiln, "unpack_archive", [bytes, String(format), extractDir]);
+  }
 
   /**
    * The internals Pyodide's own Python code reads through `pyodide_js._api`, as far as

@@ -3,7 +3,7 @@
 // entries into the library folder) and its shared libraries are loaded (dylib.mjs). The
 // loader's object delegates to one PackageLoader per runtime.
 
-import { readURL } from "./host.mjs";
+import { IS_NODE, readURL } from "./host.mjs";
 import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
 import { loadSharedLibraries } from "./dylib.mjs";
@@ -51,15 +51,26 @@ export function installPath(name, installDir, label, site = SITE_PACKAGES) {
 
 /**
  * The packages of one runtime: the lockfile (read once) and what has been loaded.
- *   findImports  (code) => the top-level modules `code` imports, "\n"-separated (Python's parser)
- *   onInstalled  () => void: called after every loadPackage, to make new files importable
+ *   findImports       (code) => the top-level modules `code` imports, "\n"-separated (Python's parser)
+ *   onInstalled       () => void: called after every loadPackage, to make new files importable
+ *   lockFileContents  the lockfile itself (its JSON text or object, or a promise of one),
+ *                     instead of reading lockFileURL
+ *   packageBaseURL    what relative `file_name`s are relative to (default: indexURL)
+ *   packageCacheDir   Node: a host folder where downloaded package files are kept, so each is
+ *                     downloaded once (file: URLs are read where they are)
  */
 export class PackageLoader {
-  constructor(Module, { indexURL, lockFileURL, diagnostic, findImports, onInstalled }) {
+  constructor(Module, {
+    indexURL, lockFileURL, diagnostic, findImports, onInstalled, lockFileContents, packageBaseURL,
+    packageCacheDir,
+  }) {
     this._Module = Module;
     this.FS = Module.FS;
     this._indexURL = indexURL;
+    this._baseURL = packageBaseURL ?? indexURL;
     this._lockFileURL = lockFileURL;
+    this._lockFileContents = lockFileContents;
+    this._cacheDir = packageCacheDir;
     this._diagnostic = diagnostic;
     this._findImports = findImports;
     this._onInstalled = onInstalled;
@@ -81,8 +92,20 @@ export class PackageLoader {
    * without packages) instead of an error.
    */
   async lock({ optional = false } = {}) {
-    const url = this._lockFileURL;
+    const url = this._lockFileContents !== undefined ? "lockFileContents" : this._lockFileURL;
     this._lockPromise ??= (async () => {
+      if (this._lockFileContents !== undefined) {
+        const contents = await this._lockFileContents;
+        let json = contents;
+        if (typeof contents === "string") {
+          try {
+            json = JSON.parse(contents);
+          } catch (error) {
+            throw new Error(`kiln: lockFileContents is not valid JSON: ${error.message}`);
+          }
+        }
+        return indexLock(json, url);
+      }
       let bytes;
       try {
         bytes = await readURL(url);
@@ -162,7 +185,7 @@ export class PackageLoader {
         const installed = (async () => {
           await Promise.all(dependencies);
           await this._install(name, entry, await download, { source: "pyodide" });
-          this.loadedPackages[name] = new URL(entry.file_name, this._indexURL).href;
+          this.loadedPackages[name] = new URL(entry.file_name, this._baseURL).href;
           this._installed.add(name);
         })();
         // A failed package may be asked for again later.
@@ -189,11 +212,11 @@ export class PackageLoader {
     if (reason) throw new Error(`kiln: cannot load ${reason}`);
     const name = normalizeName(parseWheelName(url).name);
     if (this._packages.has(name)) return null;
-    const href = new URL(url, this._indexURL).href;
+    const href = new URL(url, this._baseURL).href;
     const installed = (async () => {
       let bytes;
       try {
-        bytes = await readURL(href);
+        bytes = (await this._fetch(href)).bytes;
       } catch (error) {
         throw new Error(`kiln: cannot fetch ${href}: ${error.message.replace(/^kiln: /, "")}`);
       }
@@ -243,23 +266,58 @@ export class PackageLoader {
   /** A package's file, checked against the lockfile. */
   async _download(name, entry, checkIntegrity) {
     if (!entry.file_name) throw new Error(`kiln: package ${name} has no file_name in the lockfile`);
-    let bytes;
-    try {
-      bytes = await readURL(new URL(entry.file_name, this._indexURL));
-    } catch (error) {
-      const reason = error.message.replace(/^kiln: /, "");
-      throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
-    }
+    const url = new URL(entry.file_name, this._baseURL);
+    const fetchFile = async (options) => {
+      try {
+        return await this._fetch(url, options);
+      } catch (error) {
+        const reason = error.message.replace(/^kiln: /, "");
+        throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
+      }
+    };
+    let { bytes, cached } = await fetchFile();
     if (checkIntegrity) {
       const expected = String(entry.sha256 ?? "").toLowerCase();
       if (!expected) throw new Error(`kiln: package ${name} has no sha256 in the lockfile`);
-      const actual = await sha256Hex(bytes);
+      let actual = await sha256Hex(bytes);
+      if (actual !== expected && cached) {
+        // A cached copy of another build of the file: download it again.
+        ({ bytes } = await fetchFile({ refresh: true }));
+        actual = await sha256Hex(bytes);
+      }
       if (actual !== expected) {
         throw new Error(`kiln: integrity check failed for package ${name} (${entry.file_name}): ` +
           `the lockfile says sha256 ${expected}, the file has sha256 ${actual}`);
       }
     }
     return bytes;
+  }
+
+  /**
+   * The bytes at `url`, through packageCacheDir when there is one (Node, not for file: URLs):
+   * a file kept there is read instead of downloaded (`cached`), and a download is kept there
+   * (written to a temporary name, then renamed). `refresh` downloads again.
+   */
+  async _fetch(url, { refresh = false } = {}) {
+    url = new URL(url);
+    if (!this._cacheDir || !IS_NODE || url.protocol === "file:") return { bytes: await readURL(url) };
+    const { mkdir, readFile, rename, writeFile } = await import("node:fs/promises");
+    const name = decodeURIComponent(url.pathname.split("/").pop() || "index");
+    if (!/^[^/\\]+$/.test(name) || name === "." || name === "..") return { bytes: await readURL(url) };
+    const path = `${this._cacheDir}/${name}`;
+    if (!refresh) {
+      try {
+        return { bytes: new Uint8Array(await readFile(path)), cached: true };
+      } catch (error) {
+        if (error.code !== "ENOENT") throw error;
+      }
+    }
+    const bytes = await readURL(url);
+    await mkdir(this._cacheDir, { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+    return { bytes };
   }
 
   /**

@@ -161,3 +161,67 @@ test("a lockfile package loads again after it was uninstalled (its loadedPackage
   assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
   assert.equal(Module.FS.readFile(`${SP}/alpha/__init__.py`, { encoding: "utf8" }), "A = 1\n");
 });
+
+test("lockFileContents stands for the lockfile, and packageBaseURL for where its files are", async () => {
+  const dir = await mockBundle();
+  fs.mkdirSync(path.join(dir, "wheels"));
+  fs.writeFileSync(path.join(dir, "wheels/alpha-1.0-py3-none-any.whl"), alpha);
+  const packages = { alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha) };
+  for (const contents of [JSON.stringify({ info: { abi_version: "2026_5" }, packages }),
+    Promise.resolve({ info: {}, packages })]) {
+    const Module = await mockFactory()({});
+    const packageLoader = new PackageLoader(Module, {
+      indexURL: pathToFileURL(dir).href + "/",
+      lockFileURL: "file:///no/such/lock.json",
+      lockFileContents: contents,
+      packageBaseURL: pathToFileURL(path.join(dir, "wheels")).href + "/",
+      diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+    });
+    assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+    assert.equal(packageLoader.loadedPackages.alpha,
+      pathToFileURL(path.join(dir, "wheels/alpha-1.0-py3-none-any.whl")).href);
+  }
+  const Module = await mockFactory()({});
+  const broken = new PackageLoader(Module, {
+    indexURL: "file:///", lockFileURL: "file:///x", lockFileContents: "{",
+    diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+  });
+  await assert.rejects(broken.loadPackage("alpha"), /kiln: lockFileContents is not valid JSON/);
+});
+
+test("packageCacheDir keeps downloads: a second runtime reads them from there", async () => {
+  const http = await import("node:http");
+  const os = await import("node:os");
+  let requests = 0;
+  const server = http.createServer((request, response) => {
+    requests++;
+    response.end(alpha);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const base = `http://127.0.0.1:${server.address().port}/`;
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-cache-"));
+    process.once("exit", () => fs.rmSync(cache, { recursive: true, force: true }));
+    const lockFileContents = { packages: { alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha) } };
+    const load = async () => {
+      const Module = await mockFactory()({});
+      const packageLoader = new PackageLoader(Module, {
+        indexURL: base, lockFileURL: `${base}lock.json`, lockFileContents, packageCacheDir: cache,
+        diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+      });
+      assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+    };
+    await load();
+    assert.equal(requests, 1);
+    assert.deepEqual(fs.readdirSync(cache), ["alpha-1.0-py3-none-any.whl"]);
+    await load();
+    assert.equal(requests, 1);
+    // A cached file that does not match the lockfile is downloaded again.
+    fs.writeFileSync(path.join(cache, "alpha-1.0-py3-none-any.whl"), "stale");
+    await load();
+    assert.equal(requests, 2);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(cache, "alpha-1.0-py3-none-any.whl"))), new Uint8Array(alpha));
+  } finally {
+    server.close();
+  }
+});

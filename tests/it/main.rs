@@ -15,6 +15,7 @@ mod distribution;
 mod fetch;
 mod graph_builds;
 mod installed;
+mod micropip;
 mod interop;
 mod packages;
 mod port;
