@@ -49,7 +49,12 @@ export class PyodideAPI {
      */
     this.lockfileBaseUrl = packageBaseURL ?? indexURL;
     this._indexURL = indexURL;
-    this._internals = undefined;
+    /**
+     * The internals Pyodide's own Python code reads (`pyodide_js._api`), as far as micropip
+     * uses them. A data property, not a getter: `from pyodide_js._api import install` makes
+     * Python's import system assign the submodule back to its parent.
+     */
+    this._api = this._internals();
   }
 
   /** The standard streams' sinks (flushed after each run). */
@@ -385,6 +390,10 @@ export class PyodideAPI {
     if (!(flag instanceof WebAssembly.Global)) {
       throw new Error("kiln: this interpreter does not export Py_EMSCRIPTEN_SIGNAL_HANDLING (no interrupts)");
     }
+    if (buffer) {
+      this._start();
+      this._callObject(this._kiln, "enable_interrupts", []);
+    }
     this._Module.Py_EmscriptenSignalBuffer = buffer;
     this._interruptBuffer = buffer;
     new Int32Array(exports.memory.buffer)[flag.value >> 2] = buffer ? 1 : 0;
@@ -420,15 +429,13 @@ export class PyodideAPI {
   }
 
   /**
-   * The internals Pyodide's own Python code reads through `pyodide_js._api`, as far as
-   * micropip uses them: `install` (a wheel micropip downloaded), `loadBinaryFile`,
-   * `lockfile_packages` and `lockfile_info` (the lockfile read at start-up); and, for tests,
-   * `stats()`: live proxies both ways and the wasm heap's size.
+   * `_api`: `install` (a wheel micropip downloaded), `loadBinaryFile`, `lockfile_packages` and
+   * `lockfile_info` (the lockfile read at start-up); and, for tests, `stats()`: live proxies
+   * both ways and the wasm heap's size.
    */
-  get _api() {
-    if (this._internals) return this._internals;
+  _internals() {
     const loader = this._packageLoader;
-    this._internals = {
+    return {
       stats: () => this._bridge?.stats(),
       /**
        * Installs a wheel: `buffer` its bytes, `filename` its file name (whose tags must fit
@@ -455,7 +462,6 @@ export class PyodideAPI {
         return loader.lockedPackages().info;
       },
     };
-    return this._internals;
   }
 
   get _module() {

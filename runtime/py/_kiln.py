@@ -220,3 +220,13 @@ def unpack_archive(buffer, format, extract_dir=None):
         shutil.unpack_archive(path, extract_dir, _ARCHIVE_FORMATS[name])
     finally:
         os.unlink(path)
+
+
+def enable_interrupts():
+    """SIGINT raises KeyboardInterrupt (the JS API's interrupt buffer, setInterruptBuffer).
+    The interpreter starts without Python's signal handlers (Py_InitializeEx(0)), and CPython
+    ignores an interrupt for a signal Python does not handle."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_DFL, signal.SIG_IGN, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)

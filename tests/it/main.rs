@@ -12,6 +12,7 @@ mod containment;
 mod cpython_tests;
 mod dist;
 mod distribution;
+mod embedding;
 mod fetch;
 mod graph_builds;
 mod installed;
