@@ -76,8 +76,9 @@ pub enum Command {
     Lock(lock::DistArgs),
     /// Check a distribution folder against its lockfile (files, sha256, dependencies, RECORDs)
     Verify(lock::DistArgs),
-    /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need),
-    /// with a package index of its wheels (PEP 503 and PEP 691) under `/simple/`
+    /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
+    ///
+    /// Under `/simple/` it also serves a package index of the folder's wheels (PEP 503 and PEP 691).
     Serve(serve::ServeArgs),
     /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
     /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)

@@ -1,7 +1,7 @@
 //! micropip in kiln's runtime (issue 16): the real micropip from PyPI (the `micropip` recipe)
 //! under Node, installing from the distribution's lockfile by name, from a wheel URL and from
-//! a loopback package index served by `kiln serve` (PEP 691): a pure package with two
-//! dependencies, a C extension, and PyPI's `pyemscripten_2026_5` wheel of `librt`; `list()`,
+//! a loopback package index served by `kiln serve` (PEP 691): a pure package with its pure
+//! dependencies (pytest: iniconfig, packaging, pluggy, pygments), a C extension, and PyPI's `pyemscripten_2026_5` wheel of `librt`; `list()`,
 //! `uninstall()` and `reinstall`; `freeze()` read back by `loadPyodide({lockFileURL})`; a wheel
 //! of another platform refused, naming the wheel, its tag and the runtime's platform.
 
@@ -30,9 +30,10 @@ fn micropip_dist() -> PathBuf {
     .clone()
 }
 
-/// The index's folder: kiln's wheels of hypothesis (pure; depends on attrs and
-/// sortedcontainers) and msgpack (a C extension), and PyPI's librt wheel for the platform with
-/// its pure dependency, as the host's pip downloads them for the platform.
+/// The index's folder: kiln's wheels of pytest (pure; on Python 3.15 under emscripten it
+/// depends on iniconfig, packaging, pluggy and pygments) and msgpack (a C extension), and
+/// PyPI's librt wheel for the platform with its pure dependency, as the host's pip downloads
+/// them for the platform.
 fn index_folder() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
@@ -40,7 +41,8 @@ fn index_folder() -> PathBuf {
         let dist = project_dir().join("target/kiln-tests/dist-micropip-index");
         run_ok(
             kiln()
-                .args(["build-recipes", "hypothesis", "msgpack", "--install", "--install-dir"])
+                .args(["build-recipes", "pytest", "iniconfig", "packaging", "pluggy", "pygments"])
+                .args(["msgpack", "--install", "--install-dir"])
                 .arg(&dist),
         );
         run_ok(
@@ -114,28 +116,22 @@ fn file_named(dir: &Path, prefix: &str) -> String {
 }
 
 /// Python run in the runtime by [`micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index`];
-/// `INDEX` and `MSGPACK_URL` and `BAD_URL` are set by the JS around it. Prints one line per
-/// check.
+/// `INDEX`, `MSGPACK_URL` and `BAD_URL` are set by the JS around it. Prints one line per
+/// check; its value is the lockfile `freeze()` writes.
 const SESSION: &str = r#"
-import time, importlib, micropip
+import time, importlib, sys, micropip
 
 t = time.perf_counter()
-await micropip.install("sortedcontainers", index_urls=INDEX)
+await micropip.install("iniconfig", index_urls=INDEX)
 print("timing small", round(time.perf_counter() - t, 3))
-import sortedcontainers
-print("sortedcontainers", sortedcontainers.SortedList([3, 1, 2]))
+import iniconfig
+print("iniconfig", iniconfig.IniConfig("x.ini", data="[a]\nb = 1\n")["a"]["b"])
 
 t = time.perf_counter()
-await micropip.install("hypothesis", index_urls=INDEX)
-print("timing hypothesis", round(time.perf_counter() - t, 3))
-import hypothesis, attr
-from hypothesis import given, strategies as st
-seen = []
-@given(st.integers(min_value=0, max_value=9))
-def check(n):
-    seen.append(n)
-check()
-print("hypothesis", hypothesis.__version__ != "", len(seen) > 0, attr.__name__)
+await micropip.install("pytest", index_urls=INDEX)
+print("timing pytest", round(time.perf_counter() - t, 3))
+import pytest, pluggy, pygments, packaging.version
+print("pytest", pytest.approx(0.3) == 0.1 + 0.2, packaging.version.Version("1.0") < packaging.version.Version("1.1"), pygments.__name__, pluggy.__name__)
 
 await micropip.install(MSGPACK_URL)
 import msgpack, msgpack._cmsgpack
@@ -152,8 +148,8 @@ print("six", six.__file__)
 import re
 listed = micropip.list()
 names = {re.sub(r"[-_.]+", "-", name).lower() for name in listed}
-print("list", sorted(names & {"hypothesis", "attrs", "sortedcontainers", "msgpack", "librt", "mypy-extensions", "six", "micropip"}))
-print("source", listed["six"].source, listed["hypothesis"].source)
+print("list", sorted(names & {"pytest", "iniconfig", "packaging", "pluggy", "pygments", "msgpack", "librt", "mypy-extensions", "six", "micropip"}))
+print("source", listed["six"].source, listed["pytest"].source)
 
 try:
     await micropip.install(BAD_URL)
@@ -167,30 +163,31 @@ try:
 except ValueError as e:
     print("missing refused", str(e).splitlines()[0])
 
-micropip.uninstall("sortedcontainers")
+micropip.uninstall("six")
 importlib.invalidate_caches()
+sys.modules.pop("six", None)
 try:
-    importlib.import_module("sortedcontainers.sortedset")
+    importlib.import_module("six")
     print("uninstall failed")
 except ImportError:
     print("uninstalled")
-await micropip.install("sortedcontainers", index_urls=INDEX)
-import sortedcontainers.sortedset
-print("reinstalled", sortedcontainers.sortedset.SortedSet([2, 1]))
+await micropip.install("six")
+import six
+print("reinstalled", six.PY3)
 
-open(FROZEN, "w").write(micropip.freeze())
 print("frozen")
+micropip.freeze()
 "#;
 
 /// What [`SESSION`] prints when everything works (prefixes of lines).
 fn expected_lines(bad: &str) -> Vec<String> {
     vec![
-        "sortedcontainers SortedList([1, 2, 3])".into(),
-        "hypothesis True True attr".into(),
+        "iniconfig 1".into(),
+        "pytest True True pygments pluggy".into(),
         "msgpack {'kiln': [1, None]} msgpack._cmsgpack".into(),
         "librt b'a2lsbg==' True".into(),
         "six /usr/local/lib/python3.15/site-packages/six.py".into(),
-        "list ['attrs', 'hypothesis', 'librt', 'micropip', 'msgpack', 'mypy-extensions', 'six', 'sortedcontainers']".into(),
+        "list ['iniconfig', 'librt', 'micropip', 'msgpack', 'mypy-extensions', 'packaging', 'pluggy', 'pygments', 'pytest', 'six']".into(),
         "source pyodide pypi".into(),
         format!(
             "bad refused Wheel '{bad}' has platform tag 'pyemscripten_2026_0_wasm32', which is not \
@@ -198,7 +195,7 @@ fn expected_lines(bad: &str) -> Vec<String> {
         ),
         "missing refused Can't fetch metadata for 'no-such-project'".into(),
         "uninstalled".into(),
-        "reinstalled SortedSet([1, 2])".into(),
+        "reinstalled True".into(),
         "frozen".into(),
     ]
 }
@@ -219,7 +216,7 @@ fn micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index() {
         &format!(
             "const r = await fetch({:?}, {{headers: {{accept: 'application/vnd.pypi.simple.v1+json'}}}}); \
              console.log(r.headers.get('content-type')); console.log(await r.text());",
-            format!("{}simple/hypothesis/", server.url)
+            format!("{}simple/pytest/", server.url)
         ),
         "--input-type=module",
     ]));
@@ -227,7 +224,7 @@ fn micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index() {
         page.starts_with("application/vnd.pypi.simple.v1+json\n"),
         "{page}"
     );
-    assert!(page.contains("\"name\":\"hypothesis\""), "{page}");
+    assert!(page.contains("\"name\":\"pytest\""), "{page}");
     let html = run_ok(Command::new("node").args([
         "--input-type=module",
         "-e",
@@ -236,7 +233,7 @@ fn micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index() {
             format!("{}simple/", server.url)
         ),
     ]));
-    for project in ["attrs", "hypothesis", "librt", "msgpack", "mypy-extensions", "sortedcontainers"] {
+    for project in ["iniconfig", "librt", "msgpack", "mypy-extensions", "pluggy", "pytest"] {
         assert!(
             html.contains(&format!("<a href=\"{project}/\">{project}</a>")),
             "{project} in {html}"
@@ -252,8 +249,8 @@ console.log("timing loadPackage(micropip)", ((performance.now() - started) / 100
 pyodide.globals.set("INDEX", {index:?});
 pyodide.globals.set("MSGPACK_URL", {msgpack:?});
 pyodide.globals.set("BAD_URL", {bad_url:?});
-pyodide.globals.set("FROZEN", {frozen:?});
-await pyodide.runPythonAsync({session:?});
+const frozen = await pyodide.runPythonAsync({session:?});
+(await import("node:fs")).writeFileSync({frozen:?}, frozen);
 "#,
         module = dist.join("python.mjs").display().to_string(),
         index = format!("{}simple", server.url),
@@ -277,34 +274,31 @@ await pyodide.runPythonAsync({session:?});
     let lock: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&frozen).unwrap()).unwrap();
     let packages = lock["packages"].as_object().unwrap();
-    for name in ["hypothesis", "attrs", "sortedcontainers", "msgpack", "librt", "micropip", "six"] {
+    for name in ["pytest", "pluggy", "pygments", "iniconfig", "packaging", "msgpack", "librt", "micropip", "six"] {
         assert!(packages.contains_key(name), "{name} in {lock}");
     }
     assert_eq!(lock["info"]["abi_version"], "2026_5", "{}", lock["info"]);
-    let hypothesis = &packages["hypothesis"];
+    let pytest = &packages["pytest"];
     assert!(
-        hypothesis["file_name"]
-            .as_str()
-            .unwrap()
-            .starts_with(&server.url),
-        "{hypothesis}"
+        pytest["file_name"].as_str().unwrap().starts_with(&server.url),
+        "{pytest}"
     );
-    let mut depends: Vec<&str> = hypothesis["depends"]
+    let mut depends: Vec<&str> = pytest["depends"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d.as_str().unwrap())
         .collect();
     depends.sort();
-    assert_eq!(depends, ["attrs", "sortedcontainers"]);
+    assert_eq!(depends, ["iniconfig", "packaging", "pluggy", "pygments"]);
 
     let source = format!(
         r#"import {{ loadPyodide }} from {module:?};
 const pyodide = await loadPyodide({{ lockFileURL: {frozen:?} }});
-const loaded = await pyodide.loadPackage(["hypothesis", "msgpack", "librt", "six"]);
+const loaded = await pyodide.loadPackage(["pytest", "msgpack", "librt", "six"]);
 console.log("loaded", JSON.stringify(loaded.sort()));
 pyodide.runPython(`
-import hypothesis, sortedcontainers, attr, msgpack._cmsgpack, librt.base64, six
+import pytest, pluggy, msgpack._cmsgpack, librt.base64, six
 print("round trip", librt.base64.b64encode(b"kiln"), msgpack.unpackb(msgpack.packb([1])))
 `);
 "#,
@@ -316,7 +310,7 @@ print("round trip", librt.base64.b64encode(b"kiln"), msgpack.unpackb(msgpack.pac
     assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
     assert!(
         stdout.contains(
-            r#"loaded ["attrs","hypothesis","librt","msgpack","mypy-extensions","six","sortedcontainers"]"#
+            r#"loaded ["iniconfig","librt","msgpack","mypy-extensions","packaging","pluggy","pygments","pytest","six"]"#
         ),
         "{stdout}"
     );
