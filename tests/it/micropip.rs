@@ -212,13 +212,13 @@ fn micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index() {
 
     // The index answers as PEP 691 and PEP 503 say.
     let page = run_ok(Command::new("node").args([
+        "--input-type=module",
         "-e",
         &format!(
             "const r = await fetch({:?}, {{headers: {{accept: 'application/vnd.pypi.simple.v1+json'}}}}); \
              console.log(r.headers.get('content-type')); console.log(await r.text());",
             format!("{}simple/pytest/", server.url)
         ),
-        "--input-type=module",
     ]));
     assert!(
         page.starts_with("application/vnd.pypi.simple.v1+json\n"),
