@@ -301,7 +301,9 @@ mod tests {
             .unwrap();
         let text = String::from_utf8(html.body).unwrap();
         assert!(
-            text.contains("href=\"../../PyYAML-6.0.2-cp315-cp315-pyemscripten_2026_5_wasm32.whl#sha256="),
+            text.contains(
+                "href=\"../../PyYAML-6.0.2-cp315-cp315-pyemscripten_2026_5_wasm32.whl#sha256="
+            ),
             "{text}"
         );
         assert!(

@@ -13,7 +13,13 @@ fn dist() -> std::path::PathBuf {
     let dist = project_dir().join("target/kiln-tests/dist-micropip");
     run_ok(
         kiln()
-            .args(["build-recipes", "micropip", "six", "--install", "--install-dir"])
+            .args([
+                "build-recipes",
+                "micropip",
+                "six",
+                "--install",
+                "--install-dir",
+            ])
             .arg(&dist),
     );
     dist
@@ -98,7 +104,10 @@ console.log("off", pyodide.runPython("sum(range(100000))"));
     // From the signal's write to the exception: CPython looks every 50 back edges.
     assert!((0.0..1.0).contains(&seconds), "{seconds}");
     assert!(stdout.contains("after 45"), "{stdout}");
-    assert!(stdout.contains("checkInterrupt KeyboardInterrupt 0"), "{stdout}");
+    assert!(
+        stdout.contains("checkInterrupt KeyboardInterrupt 0"),
+        "{stdout}"
+    );
     assert!(stdout.contains("off 4999950000"), "{stdout}");
 }
 

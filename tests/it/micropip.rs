@@ -22,7 +22,13 @@ fn micropip_dist() -> PathBuf {
         let dist = project_dir().join("target/kiln-tests/dist-micropip");
         run_ok(
             kiln()
-                .args(["build-recipes", "micropip", "six", "--install", "--install-dir"])
+                .args([
+                    "build-recipes",
+                    "micropip",
+                    "six",
+                    "--install",
+                    "--install-dir",
+                ])
                 .arg(&dist),
         );
         dist
@@ -41,7 +47,14 @@ fn index_folder() -> PathBuf {
         let dist = project_dir().join("target/kiln-tests/dist-micropip-index");
         run_ok(
             kiln()
-                .args(["build-recipes", "pytest", "iniconfig", "packaging", "pluggy", "pygments"])
+                .args([
+                    "build-recipes",
+                    "pytest",
+                    "iniconfig",
+                    "packaging",
+                    "pluggy",
+                    "pygments",
+                ])
                 .args(["msgpack", "--install", "--install-dir"])
                 .arg(&dist),
         );
@@ -233,7 +246,14 @@ fn micropip_installs_from_the_lockfile_a_wheel_url_and_a_loopback_index() {
             format!("{}simple/", server.url)
         ),
     ]));
-    for project in ["iniconfig", "librt", "msgpack", "mypy-extensions", "pluggy", "pytest"] {
+    for project in [
+        "iniconfig",
+        "librt",
+        "msgpack",
+        "mypy-extensions",
+        "pluggy",
+        "pytest",
+    ] {
         assert!(
             html.contains(&format!("<a href=\"{project}/\">{project}</a>")),
             "{project} in {html}"
@@ -261,7 +281,11 @@ const frozen = await pyodide.runPythonAsync({session:?});
     );
     let output = node_module(&dir, &source);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
     for line in expected_lines(bad) {
         assert!(
             stdout.lines().any(|l| l.starts_with(&line)),
@@ -271,16 +295,28 @@ const frozen = await pyodide.runPythonAsync({session:?});
 
     // freeze() wrote a lockfile that loadPyodide takes: the packages micropip installed load
     // from it by name, in a fresh runtime, with their sha256 checked.
-    let lock: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&frozen).unwrap()).unwrap();
+    let lock: serde_json::Value = serde_json::from_slice(&std::fs::read(&frozen).unwrap()).unwrap();
     let packages = lock["packages"].as_object().unwrap();
-    for name in ["pytest", "pluggy", "pygments", "iniconfig", "packaging", "msgpack", "librt", "micropip", "six"] {
+    for name in [
+        "pytest",
+        "pluggy",
+        "pygments",
+        "iniconfig",
+        "packaging",
+        "msgpack",
+        "librt",
+        "micropip",
+        "six",
+    ] {
         assert!(packages.contains_key(name), "{name} in {lock}");
     }
     assert_eq!(lock["info"]["abi_version"], "2026_5", "{}", lock["info"]);
     let pytest = &packages["pytest"];
     assert!(
-        pytest["file_name"].as_str().unwrap().starts_with(&server.url),
+        pytest["file_name"]
+            .as_str()
+            .unwrap()
+            .starts_with(&server.url),
         "{pytest}"
     );
     let mut depends: Vec<&str> = pytest["depends"]
@@ -307,7 +343,11 @@ print("round trip", librt.base64.b64encode(b"kiln"), msgpack.unpackb(msgpack.pac
     );
     let output = node_module(&scratch("micropip-frozen"), &source);
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
     assert!(
         stdout.contains(
             r#"loaded ["iniconfig","librt","msgpack","mypy-extensions","packaging","pluggy","pygments","pytest","six"]"#
