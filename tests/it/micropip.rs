@@ -176,6 +176,12 @@ try:
 except ValueError as e:
     print("missing refused", str(e).splitlines()[0])
 
+try:
+    await micropip.install(["no-such-a", "no-such-b"], index_urls=INDEX, keep_going=True)
+    print("keep_going accepted")
+except ValueError as e:
+    print("keep_going", str(e).splitlines()[0])
+
 micropip.uninstall("six")
 importlib.invalidate_caches()
 sys.modules.pop("six", None)
@@ -207,6 +213,7 @@ fn expected_lines(bad: &str) -> Vec<String> {
              compatible with this runtime's platform 'pyemscripten_2026_5_wasm32' (emscripten-6.0.5-wasm32)"
         ),
         "missing refused Can't fetch metadata for 'no-such-project'".into(),
+        "keep_going Can't find a pure Python 3 wheel for: 'no-such-a', 'no-such-b'".into(),
         "uninstalled".into(),
         "reinstalled True".into(),
         "frozen".into(),
