@@ -116,8 +116,16 @@ export async function boot(options, moduleURL) {
 
   if (options.fsInit) await options.fsInit(Module.FS, { sitePackages: SITE_PACKAGES });
 
+  // Where relative file_names of the lockfile point (Pyodide's packageBaseUrl), as a folder URL.
+  let packageBaseURL;
+  if (options.packageBaseUrl !== undefined) {
+    packageBaseURL = await toURL(options.packageBaseUrl);
+    if (!packageBaseURL.endsWith("/")) packageBaseURL += "/";
+  }
   const py = new PyodideAPI(Module, {
     devices, defaults, argv: options.argv ?? [""], indexURL, lockFileURL,
+    lockFileContents: options.lockFileContents, packageBaseURL,
+    packageCacheDir: IS_NODE ? options.packageCacheDir : undefined,
     diagnostic: () => diagnostic || "see the runtime's error output",
     version: KILN_VERSION, jsglobals: options.jsglobals ?? globalThis, node,
     convertNullToNone: options.convertNullToNone,

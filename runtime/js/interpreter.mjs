@@ -6,7 +6,7 @@
 import { Bridge } from "./bridge/bridge.mjs";
 import { PythonError } from "./bridge/errors.mjs";
 import { PYPROXY_CLASSES } from "./bridge/pyproxy.mjs";
-import { IS_NODE } from "./host.mjs";
+import { IS_NODE, readURL, toURL } from "./host.mjs";
 import { SITE_PACKAGES } from "./layout.mjs";
 import { PackageLoader } from "./packages.mjs";
 import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
@@ -15,7 +15,7 @@ import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
 export class PyodideAPI {
   constructor(Module, {
     devices, defaults, argv, indexURL, lockFileURL, diagnostic, version, jsglobals, node,
-    convertNullToNone = false,
+    convertNullToNone = false, packageBaseURL, lockFileContents, packageCacheDir,
   }) {
     this._Module = Module;
     this._devices = devices;
@@ -29,7 +29,7 @@ export class PyodideAPI {
     /** kiln's version (also `pyodide.__version__` in Python). */
     this.version = version;
     this._packageLoader = new PackageLoader(Module, {
-      indexURL, lockFileURL, diagnostic,
+      indexURL, lockFileURL, diagnostic, lockFileContents, packageBaseURL, packageCacheDir,
       findImports: (code) => this._helperText("find_imports", String(code)),
       // New files in site-packages become importable (when the interpreter runs).
       onInstalled: () => {
@@ -43,6 +43,18 @@ export class PyodideAPI {
     this.ERRNO_CODES = Module.ERRNO_CODES;
     /** The JS side of pyodide.ffi: PythonError and the PyProxy classes (for instanceof). */
     this.ffi = { PythonError, ...PYPROXY_CLASSES };
+    /**
+     * Where the lockfile's relative `file_name`s point (Pyodide's name): micropip's freeze()
+     * makes every `file_name` absolute against it, so the lockfile it writes works anywhere.
+     */
+    this.lockfileBaseUrl = packageBaseURL ?? indexURL;
+    this._indexURL = indexURL;
+    /**
+     * The internals Pyodide's own Python code reads (`pyodide_js._api`), as far as micropip
+     * uses them. A data property, not a getter: `from pyodide_js._api import install` makes
+     * Python's import system assign the submodule back to its parent.
+     */
+    this._api = this._internals();
   }
 
   /** The standard streams' sinks (flushed after each run). */
@@ -155,6 +167,8 @@ export class PyodideAPI {
       api.Py_DecRef(pyodide);
       // Python code can reach this API as the module `pyodide_js`, as in Pyodide.
       this.registerJsModule("pyodide_js", this);
+      // Pyodide's Python code (micropip) recognises Pyodide's runtime by this module.
+      api.Py_DecRef(imported("_pyodide_core"));
     }
   }
 
@@ -362,14 +376,92 @@ export class PyodideAPI {
     return old;
   }
 
-  /** Interrupts need a SharedArrayBuffer and a worker: not supported yet (a no-op). */
-  setInterruptBuffer() {}
+  /**
+   * Interrupts (Pyodide's API): `buffer` is an Int32Array (or Uint8Array) over a
+   * SharedArrayBuffer that another thread writes a signal number into (2: SIGINT) to stop the
+   * Python code running here with `KeyboardInterrupt`. CPython's own emscripten support reads
+   * it (Python/emscripten_signal.c: `Module.Py_EmscriptenSignalBuffer`, checked every 50
+   * eval-loop back edges and calls once the exported flag `Py_EMSCRIPTEN_SIGNAL_HANDLING` is
+   * set), so no C of kiln's is involved. `undefined` turns it off again.
+   */
+  setInterruptBuffer(buffer) {
+    const exports = this._Module.LDSO?.loadedLibsByName?.__main__?.exports;
+    const flag = exports?.Py_EMSCRIPTEN_SIGNAL_HANDLING;
+    if (!(flag instanceof WebAssembly.Global)) {
+      throw new Error("kiln: this interpreter does not export Py_EMSCRIPTEN_SIGNAL_HANDLING (no interrupts)");
+    }
+    if (buffer) {
+      this._start();
+      this._callObject(this._kiln, "enable_interrupts", []);
+    }
+    this._Module.Py_EmscriptenSignalBuffer = buffer;
+    this._interruptBuffer = buffer;
+    new Int32Array(exports.memory.buffer)[flag.value >> 2] = buffer ? 1 : 0;
+  }
 
-  checkInterrupt() {}
+  /**
+   * For long-running JS code that Python called: if the interrupt buffer holds a signal, it is
+   * taken (the buffer reset to 0) and raised, so this throws a PythonError of type
+   * KeyboardInterrupt (which becomes that exception again when it reaches Python).
+   */
+  checkInterrupt() {
+    const buffer = this._interruptBuffer;
+    if (!buffer || !buffer[0]) return;
+    const signal = buffer[0];
+    buffer[0] = 0;
+    const exports = this._Module.LDSO.loadedLibsByName.__main__.exports;
+    exports.PyErr_SetInterruptEx(signal);
+    if (this._bridge && exports.PyErr_CheckSignals() !== 0) throw this._bridge.pythonError();
+  }
 
-  /** For tests: live proxies both ways and the wasm heap's size. */
-  get _api() {
-    return { stats: () => this._bridge?.stats() };
+  /**
+   * Unpacks an archive (Pyodide's API): `buffer` its bytes (a typed array or ArrayBuffer),
+   * `format` one of shutil's (`zip`, `tar`, `gztar`, `bztar`, `xztar`) or an extension
+   * (`whl`, `tar.gz`, `tgz`…), into `extractDir` (default: the working folder). Python's
+   * shutil does it, so tar archives get its `data` filter (nothing outside `extractDir`).
+   */
+  unpackArchive(buffer, format, { extractDir } = {}) {
+    this._start();
+    const bytes = ArrayBuffer.isView(buffer)
+      ? new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      : new Uint8Array(buffer);
+    this._callObject(this._kiln, "unpack_archive", [bytes, String(format), extractDir]);
+  }
+
+  /**
+   * `_api`: `install` (a wheel micropip downloaded), `loadBinaryFile`, `lockfile_packages` and
+   * `lockfile_info` (the lockfile read at start-up); and, for tests, `stats()`: live proxies
+   * both ways and the wasm heap's size.
+   */
+  _internals() {
+    const loader = this._packageLoader;
+    return {
+      stats: () => this._bridge?.stats(),
+      /**
+       * Installs a wheel: `buffer` its bytes, `filename` its file name (whose tags must fit
+       * this runtime), `installDir` the folder (site-packages), `metadata` files for its
+       * `.dist-info` (a dict's PyProxy or an object: name → text).
+       */
+      install: (buffer, filename, installDir, metadata) => {
+        // A PyProxy argument is only lent for the call: convert it before the first await.
+        const files = metadata?.toJs ? metadata.toJs() : metadata ?? {};
+        const entries = files instanceof Map ? Object.fromEntries(files) : files;
+        const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
+        return loader.installWheel(bytes, String(filename), String(installDir), entries);
+      },
+      /** The bytes of a file: a path (Node), or a URL relative to indexURL. */
+      loadBinaryFile: async (path) => {
+        const text = String(path);
+        const url = IS_NODE && text.startsWith("/") ? await toURL(text) : new URL(text, this._indexURL);
+        return readURL(url);
+      },
+      get lockfile_packages() {
+        return loader.lockedPackages().packages;
+      },
+      get lockfile_info() {
+        return loader.lockedPackages().info;
+      },
+    };
   }
 
   get _module() {

@@ -3,7 +3,7 @@
 // entries into the library folder) and its shared libraries are loaded (dylib.mjs). The
 // loader's object delegates to one PackageLoader per runtime.
 
-import { readURL } from "./host.mjs";
+import { IS_NODE, readURL } from "./host.mjs";
 import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
 import { loadSharedLibraries } from "./dylib.mjs";
@@ -24,11 +24,11 @@ export async function sha256Hex(bytes) {
 
 /**
  * Where a wheel's file goes in the runtime's file system. Wheel root and `*.data/purelib|platlib`
- * → site-packages, `*.data/scripts` → bin, `*.data/data` → the prefix, `*.data/headers` →
+ * → site-packages (or `site`, the folder an installer such as micropip names), `*.data/scripts` → bin, `*.data/data` → the prefix, `*.data/headers` →
  * include; the files of a `dynlib` entry (shared libraries) → the library folder, its
  * `.dist-info` still to site-packages (so importlib.metadata sees it).
  */
-export function installPath(name, installDir, label) {
+export function installPath(name, installDir, label, site = SITE_PACKAGES) {
   const parts = name.split("/");
   if (name.startsWith("/") || parts.includes("..") || name.includes("\\")) {
     throw new Error(`kiln: ${label} contains an unsafe path: ${name}`);
@@ -38,7 +38,7 @@ export function installPath(name, installDir, label) {
     const [, scheme, rest] = data;
     switch (scheme) {
       case "purelib":
-      case "platlib": return `${SITE_PACKAGES}/${rest}`;
+      case "platlib": return `${site}/${rest}`;
       case "scripts": return `${PREFIX}/bin/${rest}`;
       case "data": return `${PREFIX}/${rest}`;
       case "headers": return `${PREFIX}/include/python${PYTHON_VERSION}/${rest}`;
@@ -46,26 +46,43 @@ export function installPath(name, installDir, label) {
     return null;
   }
   if (installDir === "dynlib" && !/^[^/]+\.dist-info\//.test(name)) return `${LIBRARY_DIR}/${name}`;
-  return `${SITE_PACKAGES}/${name}`;
+  return `${site}/${name}`;
 }
 
 /**
  * The packages of one runtime: the lockfile (read once) and what has been loaded.
- *   findImports  (code) => the top-level modules `code` imports, "\n"-separated (Python's parser)
- *   onInstalled  () => void: called after every loadPackage, to make new files importable
+ *   findImports       (code) => the top-level modules `code` imports, "\n"-separated (Python's parser)
+ *   onInstalled       () => void: called after every loadPackage, to make new files importable
+ *   lockFileContents  the lockfile itself (its JSON text or object, or a promise of one),
+ *                     instead of reading lockFileURL
+ *   packageBaseURL    what relative `file_name`s are relative to (default: indexURL)
+ *   packageCacheDir   Node: a host folder where downloaded package files are kept, so each is
+ *                     downloaded once (file: URLs are read where they are)
  */
 export class PackageLoader {
-  constructor(Module, { indexURL, lockFileURL, diagnostic, findImports, onInstalled }) {
+  constructor(Module, {
+    indexURL, lockFileURL, diagnostic, findImports, onInstalled, lockFileContents, packageBaseURL,
+    packageCacheDir,
+  }) {
     this._Module = Module;
     this.FS = Module.FS;
     this._indexURL = indexURL;
+    this._baseURL = packageBaseURL ?? indexURL;
     this._lockFileURL = lockFileURL;
+    this._lockFileContents = lockFileContents;
+    this._cacheDir = packageCacheDir;
     this._diagnostic = diagnostic;
     this._findImports = findImports;
     this._onInstalled = onInstalled;
     this._lockPromise = undefined;
+    // The lockfile once read (for the synchronous views micropip reads: lockedPackages()).
+    this._lock = undefined;
     // Package name → promise of its installation (kept once it succeeded).
     this._packages = new Map();
+    // Packages whose installation finished: one of them that is no longer in loadedPackages
+    // was uninstalled (micropip.uninstall deletes its files and its loadedPackages key) and
+    // loads again when asked for.
+    this._installed = new Set();
     /** Packages loaded so far: name → the URL of the file they came from. */
     this.loadedPackages = {};
   }
@@ -75,8 +92,20 @@ export class PackageLoader {
    * without packages) instead of an error.
    */
   async lock({ optional = false } = {}) {
-    const url = this._lockFileURL;
+    const url = this._lockFileContents !== undefined ? "lockFileContents" : this._lockFileURL;
     this._lockPromise ??= (async () => {
+      if (this._lockFileContents !== undefined) {
+        const contents = await this._lockFileContents;
+        let json = contents;
+        if (typeof contents === "string") {
+          try {
+            json = JSON.parse(contents);
+          } catch (error) {
+            throw new Error(`kiln: lockFileContents is not valid JSON: ${error.message}`);
+          }
+        }
+        return indexLock(json, url);
+      }
       let bytes;
       try {
         bytes = await readURL(url);
@@ -93,7 +122,7 @@ export class PackageLoader {
       return indexLock(json, url);
     })();
     try {
-      return await this._lockPromise;
+      return (this._lock = await this._lockPromise);
     } catch (error) {
       // A missing lockfile stays missing (no request per snippet run); other failures, such
       // as a network error, are tried again next time.
@@ -135,7 +164,13 @@ export class PackageLoader {
       const lock = await this.lock();
       const order = resolvePackages(lock, requested);
       // Packages loaded or being loaded (by an earlier call still under way) are awaited, not
-      // loaded again.
+      // loaded again; uninstalled ones load again.
+      for (const name of order) {
+        if (this._installed.has(name) && !(name in this.loadedPackages)) {
+          this._installed.delete(name);
+          this._packages.delete(name);
+        }
+      }
       fresh = fresh.concat(order.filter((name) => !this._packages.has(name)));
       if (fresh.length) messageCallback?.(`Loading ${fresh.join(", ")}`);
       // Downloads and their integrity checks all start now; installations run in dependency
@@ -149,8 +184,9 @@ export class PackageLoader {
           .filter(Boolean); // absent only where a dependency cycle was cut
         const installed = (async () => {
           await Promise.all(dependencies);
-          await this._install(name, entry, await download);
-          this.loadedPackages[name] = new URL(entry.file_name, this._indexURL).href;
+          await this._install(name, entry, await download, { source: "pyodide" });
+          this.loadedPackages[name] = new URL(entry.file_name, this._baseURL).href;
+          this._installed.add(name);
         })();
         // A failed package may be asked for again later.
         installed.catch(() => this._packages.delete(name));
@@ -176,16 +212,17 @@ export class PackageLoader {
     if (reason) throw new Error(`kiln: cannot load ${reason}`);
     const name = normalizeName(parseWheelName(url).name);
     if (this._packages.has(name)) return null;
-    const href = new URL(url, this._indexURL).href;
+    const href = new URL(url, this._baseURL).href;
     const installed = (async () => {
       let bytes;
       try {
-        bytes = await readURL(href);
+        bytes = (await this._fetch(href)).bytes;
       } catch (error) {
         throw new Error(`kiln: cannot fetch ${href}: ${error.message.replace(/^kiln: /, "")}`);
       }
-      await this._install(name, { file_name: href, install_dir: "site" }, bytes);
+      await this._install(name, { file_name: href, install_dir: "site" }, bytes, { source: href });
       this.loadedPackages[name] = href;
+      this._installed.add(name);
     })();
     installed.catch(() => this._packages.delete(name));
     this._packages.set(name, installed);
@@ -193,20 +230,61 @@ export class PackageLoader {
     return name;
   }
 
+  /**
+   * Installs a wheel someone else downloaded (micropip: Pyodide's `_api.install`), into the
+   * folder `site`, with `metadata` ({ file name: text }) written into its `.dist-info`. A
+   * wheel whose tags do not fit this runtime is refused naming the wheel, its tag and the
+   * runtime's platform. Its shared libraries load before it resolves.
+   */
+  async installWheel(bytes, fileName, site = SITE_PACKAGES, metadata = {}) {
+    const reason = incompatibility(fileName);
+    if (reason) throw new Error(`kiln: cannot install ${reason}`);
+    if (!String(site).startsWith("/")) throw new Error(`kiln: install folder ${site} is not an absolute path`);
+    const name = normalizeName(parseWheelName(fileName).name);
+    const installed = this._install(name, { file_name: fileName, install_dir: "site" }, bytes, {
+      site: String(site).replace(/\/+$/, ""),
+      metadata: { INSTALLER: "kiln\n", ...metadata },
+    });
+    await installed;
+    this._packages.set(name, installed);
+    this._installed.add(name);
+    this._onInstalled();
+  }
+
+  /**
+   * The lockfile as read so far, for synchronous readers (micropip reads Pyodide's
+   * `_api.lockfile_packages` and `lockfile_info` when it is imported): `{ info, packages }`
+   * with the packages keyed by normalised name; empty before the lockfile is read or when
+   * there is none.
+   */
+  lockedPackages() {
+    const lock = this._lock;
+    if (!lock) return { info: {}, packages: {} };
+    return { info: lock.info, packages: Object.fromEntries(lock.packages) };
+  }
+
   /** A package's file, checked against the lockfile. */
   async _download(name, entry, checkIntegrity) {
     if (!entry.file_name) throw new Error(`kiln: package ${name} has no file_name in the lockfile`);
-    let bytes;
-    try {
-      bytes = await readURL(new URL(entry.file_name, this._indexURL));
-    } catch (error) {
-      const reason = error.message.replace(/^kiln: /, "");
-      throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
-    }
+    const url = new URL(entry.file_name, this._baseURL);
+    const fetchFile = async (options) => {
+      try {
+        return await this._fetch(url, options);
+      } catch (error) {
+        const reason = error.message.replace(/^kiln: /, "");
+        throw new Error(`kiln: cannot fetch package ${name}: ${reason}`);
+      }
+    };
+    let { bytes, cached } = await fetchFile();
     if (checkIntegrity) {
       const expected = String(entry.sha256 ?? "").toLowerCase();
       if (!expected) throw new Error(`kiln: package ${name} has no sha256 in the lockfile`);
-      const actual = await sha256Hex(bytes);
+      let actual = await sha256Hex(bytes);
+      if (actual !== expected && cached) {
+        // A cached copy of another build of the file: download it again.
+        ({ bytes } = await fetchFile({ refresh: true }));
+        actual = await sha256Hex(bytes);
+      }
       if (actual !== expected) {
         throw new Error(`kiln: integrity check failed for package ${name} (${entry.file_name}): ` +
           `the lockfile says sha256 ${expected}, the file has sha256 ${actual}`);
@@ -215,13 +293,45 @@ export class PackageLoader {
     return bytes;
   }
 
-  /** Unpacks a package's archive into the file system and loads its shared libraries. */
-  async _install(name, entry, bytes) {
+  /**
+   * The bytes at `url`, through packageCacheDir when there is one (Node, not for file: URLs):
+   * a file kept there is read instead of downloaded (`cached`), and a download is kept there
+   * (written to a temporary name, then renamed). `refresh` downloads again.
+   */
+  async _fetch(url, { refresh = false } = {}) {
+    url = new URL(url);
+    if (!this._cacheDir || !IS_NODE || url.protocol === "file:") return { bytes: await readURL(url) };
+    const { mkdir, readFile, rename, writeFile } = await import("node:fs/promises");
+    const name = decodeURIComponent(url.pathname.split("/").pop() || "index");
+    if (!/^[^/\\]+$/.test(name) || name === "." || name === "..") return { bytes: await readURL(url) };
+    const path = `${this._cacheDir}/${name}`;
+    if (!refresh) {
+      try {
+        return { bytes: new Uint8Array(await readFile(path)), cached: true };
+      } catch (error) {
+        if (error.code !== "ENOENT") throw error;
+      }
+    }
+    const bytes = await readURL(url);
+    await mkdir(this._cacheDir, { recursive: true });
+    const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+    return { bytes };
+  }
+
+  /**
+   * Unpacks a package's archive into the file system and loads its shared libraries.
+   *   site      the folder for the wheel's own files (default: site-packages)
+   *   source    what `PYODIDE_SOURCE` in its `.dist-info` says (micropip.list() reads it)
+   *   metadata  files to write into the `.dist-info` instead: { name: text }
+   */
+  async _install(name, entry, bytes, { site, source, metadata } = {}) {
     const FS = this.FS;
     const label = `package ${name} (${entry.file_name})`;
     const members = zipMembers(bytes, label);
     const files = await Promise.all(members.map(async (member) => ({
-      path: installPath(member.name, entry.install_dir, label),
+      path: installPath(member.name, entry.install_dir, label, site),
       data: await member.read(),
     })));
     const folders = new Set();
@@ -236,8 +346,16 @@ export class PackageLoader {
       FS.writeFile(path, data);
       if (/\.dist-info\/METADATA$/.test(path)) distInfo = folder;
     }
-    // Which installer put it there (PEP 376), as pip does.
-    if (distInfo) FS.writeFile(`${distInfo}/INSTALLER`, "kiln\n");
+    // Which installer put it there (PEP 376), as pip does, and where it came from, as
+    // Pyodide's loader says it (micropip.list() shows it).
+    metadata ??= { INSTALLER: "kiln\n", PYODIDE_SOURCE: source };
+    if (distInfo) {
+      for (const [file, text] of Object.entries(metadata)) {
+        if (text === undefined) continue;
+        if (!/^[A-Za-z0-9_.-]+$/.test(file)) throw new Error(`kiln: ${label}: bad metadata file name ${file}`);
+        FS.writeFile(`${distInfo}/${file}`, String(text));
+      }
+    }
     // The preload plugin takes names ending in .so; a versioned name (libfoo.so.1, rare in
     // wheels) is left to dlopen, which compiles it synchronously.
     await loadSharedLibraries(this._Module, files.filter((f) => f.path?.endsWith(".so")), {

@@ -113,3 +113,115 @@ test("imports in code select the packages that provide them", async () => {
   assert.deepEqual(await packageLoader.loadPackagesFromImports("import os, alpha"), ["alpha"]);
   assert.deepEqual(events.imports, ["import os, alpha"]);
 });
+
+test("installWheel puts a downloaded wheel where micropip says, with its metadata", async () => {
+  const { packageLoader, Module, events } = await loader({}, {});
+  const target = "/home/web_user/site";
+  await packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", `${target}/`, {
+    INSTALLER: "micropip", PYODIDE_SOURCE: "pypi", PYODIDE_REQUIRES: "[]",
+  });
+  const read = (p) => Module.FS.readFile(p, { encoding: "utf8" });
+  assert.equal(read(`${target}/alpha/__init__.py`), "A = 1\n");
+  assert.equal(read(`${target}/alpha-1.0.dist-info/INSTALLER`), "micropip");
+  assert.equal(read(`${target}/alpha-1.0.dist-info/PYODIDE_SOURCE`), "pypi");
+  assert.equal(events.installed, 1);
+  // A wheel of another platform or Python is refused, naming the wheel, its tag and ours.
+  await assert.rejects(
+    packageLoader.installWheel(alpha, "alpha-1.0-cp315-cp315-pyemscripten_2026_0_wasm32.whl", target),
+    /kiln: cannot install alpha-1\.0-cp315-cp315-pyemscripten_2026_0_wasm32\.whl is built for platform pyemscripten_2026_0_wasm32, but this runtime is pyemscripten_2026_5_wasm32/);
+  await assert.rejects(
+    packageLoader.installWheel(alpha, "alpha-1.0-cp314-cp314-pyemscripten_2026_5_wasm32.whl", target),
+    /alpha-1\.0-cp314-cp314-pyemscripten_2026_5_wasm32\.whl is built for Python cp314-cp314, but this runtime is cp315 on pyemscripten_2026_5_wasm32/);
+  await assert.rejects(packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", "site"),
+    /not an absolute path/);
+  await assert.rejects(packageLoader.installWheel(alpha, "alpha-1.0-py3-none-any.whl", target, { "../x": "" }),
+    /bad metadata file name \.\.\/x/);
+});
+
+test("the lockfile's packages are readable synchronously once read, keyed by normalised name", async () => {
+  const { packageLoader } = await loader({
+    "Alpha_Pkg": lockEntry("alpha-pkg", "alpha-1.0-py3-none-any.whl", alpha, { version: "1.0" }),
+  }, { "alpha-1.0-py3-none-any.whl": alpha });
+  assert.deepEqual(packageLoader.lockedPackages(), { info: {}, packages: {} });
+  await packageLoader.lock();
+  const { packages } = packageLoader.lockedPackages();
+  assert.deepEqual(Object.keys(packages), ["alpha-pkg"]);
+  assert.equal(packages["alpha-pkg"].file_name, "alpha-1.0-py3-none-any.whl");
+});
+
+test("a lockfile package loads again after it was uninstalled (its loadedPackages key removed)", async () => {
+  const { packageLoader, Module } = await loader({
+    alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha),
+  }, { "alpha-1.0-py3-none-any.whl": alpha });
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+  assert.equal(Module.FS.readFile(`${SP}/alpha-1.0.dist-info/PYODIDE_SOURCE`, { encoding: "utf8" }), "pyodide");
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), []);
+  Module.FS.writeFile(`${SP}/alpha/__init__.py`, "");
+  delete packageLoader.loadedPackages.alpha;
+  assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+  assert.equal(Module.FS.readFile(`${SP}/alpha/__init__.py`, { encoding: "utf8" }), "A = 1\n");
+});
+
+test("lockFileContents stands for the lockfile, and packageBaseURL for where its files are", async () => {
+  const dir = await mockBundle();
+  fs.mkdirSync(path.join(dir, "wheels"));
+  fs.writeFileSync(path.join(dir, "wheels/alpha-1.0-py3-none-any.whl"), alpha);
+  const packages = { alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha) };
+  for (const contents of [JSON.stringify({ info: { abi_version: "2026_5" }, packages }),
+    Promise.resolve({ info: {}, packages })]) {
+    const Module = await mockFactory()({});
+    const packageLoader = new PackageLoader(Module, {
+      indexURL: pathToFileURL(dir).href + "/",
+      lockFileURL: "file:///no/such/lock.json",
+      lockFileContents: contents,
+      packageBaseURL: pathToFileURL(path.join(dir, "wheels")).href + "/",
+      diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+    });
+    assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+    assert.equal(packageLoader.loadedPackages.alpha,
+      pathToFileURL(path.join(dir, "wheels/alpha-1.0-py3-none-any.whl")).href);
+  }
+  const Module = await mockFactory()({});
+  const broken = new PackageLoader(Module, {
+    indexURL: "file:///", lockFileURL: "file:///x", lockFileContents: "{",
+    diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+  });
+  await assert.rejects(broken.loadPackage("alpha"), /kiln: lockFileContents is not valid JSON/);
+});
+
+test("packageCacheDir keeps downloads: a second runtime reads them from there", async () => {
+  const http = await import("node:http");
+  const os = await import("node:os");
+  let requests = 0;
+  const server = http.createServer((request, response) => {
+    requests++;
+    response.end(alpha);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const base = `http://127.0.0.1:${server.address().port}/`;
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-cache-"));
+    process.once("exit", () => fs.rmSync(cache, { recursive: true, force: true }));
+    const lockFileContents = { packages: { alpha: lockEntry("alpha", "alpha-1.0-py3-none-any.whl", alpha) } };
+    const load = async () => {
+      const Module = await mockFactory()({});
+      const packageLoader = new PackageLoader(Module, {
+        indexURL: base, lockFileURL: `${base}lock.json`, lockFileContents, packageCacheDir: cache,
+        diagnostic: () => "", findImports: () => "", onInstalled: () => {},
+      });
+      assert.deepEqual(await packageLoader.loadPackage("alpha"), ["alpha"]);
+    };
+    await load();
+    assert.equal(requests, 1);
+    assert.deepEqual(fs.readdirSync(cache), ["alpha-1.0-py3-none-any.whl"]);
+    await load();
+    assert.equal(requests, 1);
+    // A cached file that does not match the lockfile is downloaded again.
+    fs.writeFileSync(path.join(cache, "alpha-1.0-py3-none-any.whl"), "stale");
+    await load();
+    assert.equal(requests, 2);
+    assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(cache, "alpha-1.0-py3-none-any.whl"))), new Uint8Array(alpha));
+  } finally {
+    server.close();
+  }
+});

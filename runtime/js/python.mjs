@@ -59,6 +59,10 @@ export async function loadPyodide(options = {}) {
   const argv = args !== undefined ? ["", ...args] : options.argv ?? [""];
   const pyodide = await boot({ ...rest, argv }, import.meta.url);
   pyodide._start();
+  // The lockfile is read now, as Pyodide does: micropip reads its packages synchronously
+  // (pyodide_js._api.lockfile_packages) when it is imported. A broken one is reported by the
+  // first loadPackage.
+  await pyodide._packageLoader.lock({ optional: true }).catch(() => {});
   if (packages?.length) await pyodide.loadPackage(packages);
   return pyodide;
 }

@@ -192,3 +192,41 @@ def install_webloop_on_import():
         install()
     elif not any(isinstance(finder, _AsyncioHook) for finder in sys.meta_path):
         sys.meta_path.insert(0, _AsyncioHook())
+
+
+# File name extensions Pyodide's unpackArchive takes, as shutil's format names.
+_ARCHIVE_FORMATS = {
+    "zip": "zip", "whl": "zip", "wheel": "zip",
+    "tar": "tar", "gztar": "gztar", "tar.gz": "gztar", "tgz": "gztar",
+    "bztar": "bztar", "tar.bz2": "bztar", "tbz2": "bztar",
+    "xztar": "xztar", "tar.xz": "xztar", "txz": "xztar",
+}
+
+
+def unpack_archive(buffer, format, extract_dir=None):
+    """The JS API's unpackArchive: `buffer` (a JS buffer) unpacked by shutil into `extract_dir`
+    (default: the working folder). `format` is shutil's name or a file extension."""
+    import os
+    import shutil
+    import tempfile
+
+    name = str(format).lower().lstrip(".")
+    if name not in _ARCHIVE_FORMATS:
+        raise ValueError(f"unknown archive format {format!r}: expected one of {', '.join(sorted(_ARCHIVE_FORMATS))}")
+    descriptor, path = tempfile.mkstemp(suffix=".archive")
+    try:
+        with os.fdopen(descriptor, "wb") as f:
+            f.write(buffer.to_bytes())
+        shutil.unpack_archive(path, extract_dir, _ARCHIVE_FORMATS[name])
+    finally:
+        os.unlink(path)
+
+
+def enable_interrupts():
+    """SIGINT raises KeyboardInterrupt (the JS API's interrupt buffer, setInterruptBuffer).
+    The interpreter starts without Python's signal handlers (Py_InitializeEx(0)), and CPython
+    ignores an interrupt for a signal Python does not handle."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_DFL, signal.SIG_IGN, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -72,6 +72,22 @@ class JsProxy:
     typeof = property(_kiln_js.typeof, doc="`typeof` of the JavaScript value.")
     js_id = property(_kiln_js.js_id, doc="A number identifying the JavaScript object.")
 
+    # A JS object imported as a module (registerJsModule) is a package, so that its
+    # attributes import as submodules (`from pyodide_js._api import install`: the import
+    # system asks the parent for `__path__` first). Other proxies have neither attribute.
+    @property
+    def __path__(self):
+        if _finder.spec_of(self) is None:
+            raise AttributeError("__path__")
+        return []
+
+    @property
+    def __spec__(self):
+        spec = _finder.spec_of(self)
+        if spec is None:
+            raise AttributeError("__spec__")
+        return spec
+
     def as_object_map(self, *, hereditary=False):
         """A view of the object as a mutable mapping of its own properties."""
         return _kiln_js.with_flags(self, OBJECT_MAP | (HEREDITARY if hereditary else 0))
@@ -712,6 +728,11 @@ class _JsModuleFinder:
 
     def __init__(self):
         self.modules = {}
+        # js_id of each JS object imported as a module → its spec.
+        self.specs = {}
+
+    def spec_of(self, jsproxy):
+        return self.specs.get(jsproxy.js_id)
 
     def find_spec(self, fullname, path=None, target=None):
         root, _, rest = fullname.partition(".")
@@ -725,13 +746,15 @@ class _JsModuleFinder:
                 return None
         from importlib.machinery import ModuleSpec
 
-        return ModuleSpec(fullname, self, origin="javascript")
+        return ModuleSpec(fullname, self, origin="javascript", is_package=True)
 
     def create_module(self, spec):
         root, _, rest = spec.name.partition(".")
         obj = self.modules[root]
         for part in rest.split(".") if rest else ():
             obj = getattr(obj, part)
+        if isinstance(obj, JsProxy):
+            self.specs[obj.js_id] = spec
         return obj
 
     def exec_module(self, module):

@@ -73,5 +73,40 @@ class Imports(unittest.TestCase):
         sys.path.remove("/no/such/site-packages")
 
 
+class Archives(unittest.TestCase):
+    class Buffer:
+        """What a JsBuffer gives unpack_archive."""
+
+        def __init__(self, data):
+            self.data = data
+
+        def to_bytes(self):
+            return self.data
+
+    def test_zip_and_tar_by_format_or_extension(self):
+        import io
+        import tarfile
+        import tempfile
+        import zipfile
+
+        zipped = io.BytesIO()
+        with zipfile.ZipFile(zipped, "w") as z:
+            z.writestr("pkg/a.txt", "zip")
+        tarred = io.BytesIO()
+        with tarfile.open(fileobj=tarred, mode="w:gz") as t:
+            info = tarfile.TarInfo("b.txt")
+            info.size = 3
+            t.addfile(info, io.BytesIO(b"tar"))
+        with tempfile.TemporaryDirectory() as target:
+            _kiln.unpack_archive(self.Buffer(zipped.getvalue()), "whl", target)
+            _kiln.unpack_archive(self.Buffer(tarred.getvalue()), ".tar.gz", target)
+            with open(f"{target}/pkg/a.txt") as f:
+                self.assertEqual(f.read(), "zip")
+            with open(f"{target}/b.txt") as f:
+                self.assertEqual(f.read(), "tar")
+        with self.assertRaisesRegex(ValueError, "unknown archive format 'rar'"):
+            _kiln.unpack_archive(self.Buffer(b""), "rar")
+
+
 if __name__ == "__main__":
     unittest.main()

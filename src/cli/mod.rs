@@ -79,6 +79,8 @@ pub enum Command {
     /// Check a distribution folder against its lockfile (files, sha256, dependencies, RECORDs)
     Verify(lock::DistArgs),
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
+    ///
+    /// Under `/simple/` it also serves a package index of the folder's wheels (PEP 503 and PEP 691).
     Serve(serve::ServeArgs),
     /// Byte-compile wheels for the runtime's Python (`.pyc` instead of `.py`), like `pyodide
     /// py-compile`

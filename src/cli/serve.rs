@@ -1,4 +1,5 @@
-//! `kiln serve [DIST] [--port N]`
+//! `kiln serve [DIST] [--port N]`: the folder's files, and under `/simple/` a package index of
+//! its wheels (`kiln::serve::index`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ pub fn run(settings: &Settings, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // The URL goes to stdout (data), so scripts and tests can read it.
     println!("http://{address}/");
     eprintln!(
-        "kiln: serving `{}`; open http://{address}/console.html (Ctrl+C stops)",
+        "kiln: serving `{}`; open http://{address}/console.html; its wheels' package index \
+         (PEP 503/691) is http://{address}/simple/ (Ctrl+C stops)",
         root.display()
     );
     kiln::serve::serve(listener, root)?;

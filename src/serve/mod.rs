@@ -9,6 +9,11 @@
 //! (`x.br`, `x.gz`, written by `--install`, see [`crate::bundle::precompress`]) is sent
 //! instead, with `Content-Encoding` and the original's type, brotli first: what a production
 //! server should be configured to do too.
+//!
+//! Under `/simple/` it also answers as a package index of the folder's wheels ([`index`]:
+//! PEP 503 and PEP 691), for micropip's `index_urls`.
+
+pub mod index;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -84,14 +89,22 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Read the headers (only Accept-Encoding matters); the body of a GET is empty.
+    // Read the headers (Accept-Encoding for files, Accept and Host for the index); the body
+    // of a GET is empty.
     let mut header = String::new();
     let mut accept_encoding = String::new();
+    let mut accept = String::new();
+    let mut host = None;
     while reader.read_line(&mut header)? > 2 {
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("accept-encoding")
-        {
-            accept_encoding = value.trim().to_ascii_lowercase();
+        if let Some((name, value)) = header.split_once(':') {
+            let name = name.trim();
+            if name.eq_ignore_ascii_case("accept-encoding") {
+                accept_encoding = value.trim().to_ascii_lowercase();
+            } else if name.eq_ignore_ascii_case("accept") {
+                accept = value.trim().to_string();
+            } else if name.eq_ignore_ascii_case("host") {
+                host = Some(value.trim().to_string());
+            }
         }
         header.clear();
     }
@@ -105,6 +118,36 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
             b"only GET and HEAD\n",
             true,
         );
+    }
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.first() == Some(&index::PREFIX) {
+        // Host names are plain: anything else is not put into a URL.
+        let host = host.filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        });
+        let format = index::negotiate(&accept);
+        return match index::page(root, &segments[1..], format, host.as_deref())? {
+            Some(page) => {
+                tracing::debug!(path, "200 (index)");
+                respond_with(
+                    &mut stream,
+                    "200 OK",
+                    page.content_type,
+                    "Vary: Accept\r\n",
+                    &page.body,
+                    method == "GET",
+                )
+            }
+            None => respond(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                b"no such project\n",
+                method == "GET",
+            ),
+        };
     }
     match resolve(root, target).filter(|path| path.is_file()) {
         Some(path) => {
