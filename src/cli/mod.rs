@@ -13,6 +13,7 @@ mod install;
 mod lock;
 mod recipe;
 mod serve;
+mod size;
 mod toolchain;
 mod venv;
 
@@ -81,6 +82,9 @@ pub enum Command {
     /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
     /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)
     Venv(venv::VenvArgs),
+    /// Report a distribution folder's sizes (raw, gzip, brotli; per package and kind of file)
+    /// and check them against a budget file
+    Size(size::SizeArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
     ///
     /// Only what builds left in `.kiln/build/` is removed: the folder of each named recipe, or
@@ -114,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => lock::verify(&settings, args),
         Command::Serve(args) => serve::run(&settings, args),
         Command::Venv(args) => venv::run(&settings, args),
+        Command::Size(args) => size::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),
