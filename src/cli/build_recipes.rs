@@ -477,6 +477,13 @@ pub fn run_with_recipes(
                 .sum::<usize>();
             eprintln!("kiln: {copies} precompressed copies (.br, .gz) beside the large files");
         }
+        if !wheels_only {
+            let report = kiln::dist::size::report(&install_dir).with_context(|| {
+                format!("cannot report the sizes of `{}`", install_dir.display())
+            })?;
+            eprint!("\n{}", kiln::dist::size::render(&report));
+            super::size::check(settings, args.dist.size_budget.as_ref(), &report)?;
+        }
     }
 
     progress.event(serde_json::json!({"event": "summary", "rows": &rows}));

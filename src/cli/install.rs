@@ -33,6 +33,10 @@ pub struct InstallArgs {
     /// Do not write `.br` and `.gz` copies beside the distribution's large files
     #[arg(long)]
     pub no_precompress: bool,
+    /// Size budget to check the installed distribution against (default: `size-budget.toml`
+    /// in the project, when there is one); an overrun fails the build, naming the package
+    #[arg(long, value_name = "FILE")]
+    pub size_budget: Option<std::path::PathBuf>,
 }
 
 impl InstallArgs {

@@ -15,6 +15,7 @@ mod py_compile;
 mod recipe;
 mod serve;
 mod skeleton;
+mod size;
 mod toolchain;
 mod venv;
 
@@ -91,6 +92,9 @@ pub enum Command {
     /// Make a virtual environment whose `python` is the runtime under Node and whose `pip`
     /// installs wheels for the platform (for running a package's tests, like `pyodide venv`)
     Venv(venv::VenvArgs),
+    /// Report a distribution folder's sizes (raw, gzip, brotli; per package and kind of file)
+    /// and check them against a budget file
+    Size(size::SizeArgs),
     /// Remove work trees (extracted sources, logs) of the named recipes, or of all
     ///
     /// Only what builds left in `.kiln/build/` is removed: the folder of each named recipe, or
@@ -126,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Venv(args) => venv::run(&settings, args),
         Command::Skeleton(command) => skeleton::run(&settings, command),
         Command::PyCompile(args) => py_compile::run(&settings, args),
+        Command::Size(args) => size::run(&settings, args),
         Command::Clean { names } => cache::clean(&settings, names),
         Command::Cache(command) => cache::run(&settings, command),
         Command::Config(command) => config::run(&settings, command),

@@ -23,6 +23,7 @@ pub mod file;
 pub mod lock;
 pub mod lockfile;
 pub mod metadata;
+pub mod size;
 pub mod verify;
 pub mod wheel;
 
