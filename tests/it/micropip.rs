@@ -180,7 +180,9 @@ try:
     await micropip.install(["no-such-a", "no-such-b"], index_urls=INDEX, keep_going=True)
     print("keep_going accepted")
 except ValueError as e:
-    print("keep_going", str(e).splitlines()[0])
+    # micropip names them in the order its lookups finished.
+    head, _, names = str(e).splitlines()[0].partition(": ")
+    print("keep_going", head + ":", ", ".join(sorted(names.split(", "))))
 
 micropip.uninstall("six")
 importlib.invalidate_caches()
