@@ -295,15 +295,16 @@ pub fn archives(
         .collect();
     let mut groups: BTreeMap<Option<String>, DeterministicZip> = BTreeMap::new();
     for (relative, path) in &files {
-        let Some((shipped, source)) = shipped_name(relative, path, options)? else {
-            continue;
-        };
+        // What is left out first: the recipe compiles no bytecode for it (idlelib, turtledemo).
         if NEVER.iter().chain(&left_out).any(|p| covers(p, relative))
             || options.exclude.contains(top_level(relative))
             || relative.starts_with("config-")
         {
             continue;
         }
+        let Some((shipped, source)) = shipped_name(relative, path, options)? else {
+            continue;
+        };
         let part = if options.lazy {
             part_of(relative)
         } else {

@@ -37,6 +37,13 @@ fn cpython_test_suite_passes_for_core_modules() {
         .status()
         .expect("cp runs");
     assert!(copied.success());
+    // test_decimal tests the pure-Python `_pydecimal` too, which the bundle leaves out by
+    // default (`--stdlib-include _pydecimal` ships it): from the same source tree.
+    std::fs::copy(
+        project_dir().join(".kiln/build/cpython/src/Lib/_pydecimal.py"),
+        testlib.join("_pydecimal.py"),
+    )
+    .expect("the source tree has _pydecimal.py");
     let mut command = python(&dist);
     command
         .env("PYTHONPATH", &testlib)
