@@ -14,8 +14,8 @@ mod lock;
 mod py_compile;
 mod recipe;
 mod serve;
-mod skeleton;
 mod size;
+mod skeleton;
 mod toolchain;
 mod venv;
 

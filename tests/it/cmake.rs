@@ -22,8 +22,11 @@ fn cmake_builds_go_through_the_compiler_wrapper() {
         .arg(&dist));
     let summary = text(&output.stderr);
     assert!(output.status.success(), "{summary}");
+    // The summary table comes last (after `--install`'s size report, whose rows start with
+    // package names too).
     let log_path = summary
         .lines()
+        .rev()
         .find(|line| line.split_whitespace().next() == Some("cmake-ext"))
         .and_then(|line| line.split_whitespace().last())
         .expect("a summary line for cmake-ext");

@@ -173,10 +173,12 @@ fn assert_has_wheel(dist: &Path, file_name: &str) {
     assert!(names.iter().any(|name| name == file_name), "{names:?}");
 }
 
-/// The build log of `name` in the cache, from build-recipes' summary table (its last column).
+/// The build log of `name` in the cache, from build-recipes' summary table (its last column;
+/// the table comes last, after any size report).
 fn cached_log(summary: &str, name: &str) -> PathBuf {
     summary
         .lines()
+        .rev()
         .find(|line| line.split_whitespace().next() == Some(name))
         .and_then(|line| line.split_whitespace().last())
         .map(PathBuf::from)
