@@ -6,10 +6,7 @@
 
 import { bufferToMemoryview, bytesOf } from "./convert.mjs";
 import { PY_ERR } from "./errors.mjs";
-import {
-  GROUPS, JS_CALLABLE, JS_DOUBLE_PROXY, JS_JSON_ARRAY, JS_OBJECT_MAP, JS_ONCE, JS_PY_JSON,
-  attributeSlots, callJs, entryOf, none,
-} from "./jsproxy.mjs";
+import { GROUPS, JS_CALLABLE, JS_DOUBLE_PROXY, JS_JSON_ARRAY, JS_OBJECT_MAP, JS_ONCE, JS_PY_JSON, attributeSlots, callJs, entryOf, none } from "./jsproxy.mjs";
 
 /** Schedules the WebLoop's next iteration (pyodide/webloop.py asks for it). */
 function wakeLoop(b, delay) {
