@@ -47,6 +47,7 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/bridge/capi.mjs"),
     runtime_file!("js/bridge/convert.mjs"),
     runtime_file!("js/bridge/errors.mjs"),
+    runtime_file!("js/bridge/jsmodule.mjs"),
     runtime_file!("js/bridge/jsproxy.mjs"),
     runtime_file!("js/bridge/pyproxy.mjs"),
     runtime_file!("js/bridge/sources.mjs"),

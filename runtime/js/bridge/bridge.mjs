@@ -17,7 +17,8 @@
 
 import { openCApi } from "./capi.mjs";
 import { PY_ERR, PythonRaise, errorFromPython, jsError, raiseInPython } from "./errors.mjs";
-import { moduleFunctions, jsFlags, JS_ERROR, JS_DOUBLE_PROXY, JS_CALLABLE } from "./jsproxy.mjs";
+import { jsFlags, JS_ERROR, JS_DOUBLE_PROXY, JS_CALLABLE } from "./jsproxy.mjs";
+import { moduleFunctions } from "./jsmodule.mjs";
 import { PyProxyFactory } from "./pyproxy.mjs";
 import { toJsDeep, toPyDeep } from "./convert.mjs";
 
