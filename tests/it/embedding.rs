@@ -5,25 +5,8 @@
 
 use std::process::Command;
 
-use crate::common::{kiln, project_dir, run, run_ok, scratch, text, toolchain, write};
+use crate::common::{kiln, run, scratch, text, write};
 use crate::packages::wheels;
-
-fn dist() -> std::path::PathBuf {
-    toolchain();
-    let dist = project_dir().join("target/kiln-tests/dist-micropip");
-    run_ok(
-        kiln()
-            .args([
-                "build-recipes",
-                "micropip",
-                "six",
-                "--install",
-                "--install-dir",
-            ])
-            .arg(&dist),
-    );
-    dist
-}
 
 fn node(dir: &std::path::Path, source: &str) -> String {
     let script = dir.join("main.mjs");
@@ -40,7 +23,7 @@ fn node(dir: &std::path::Path, source: &str) -> String {
 
 #[test]
 fn a_worker_interrupts_an_endless_loop_through_the_interrupt_buffer() {
-    let dist = dist();
+    let dist = crate::micropip::micropip_dist();
     let dir = scratch("embedding-interrupt");
     let stdout = node(
         &dir,
@@ -113,7 +96,7 @@ console.log("off", pyodide.runPython("sum(range(100000))"));
 
 #[test]
 fn lockfile_contents_package_base_url_cache_dir_and_unpack_archive() {
-    let dist = dist();
+    let dist = crate::micropip::micropip_dist();
     let dir = scratch("embedding-options");
     // The wheels in a folder of their own, served over loopback; the lockfile given as text.
     let served = dir.join("served");

@@ -15,7 +15,9 @@ use crate::packages::wheels;
 
 /// The runtime's distribution: the interpreter, micropip and `six` (a lockfile package that
 /// micropip installs by name).
-fn micropip_dist() -> PathBuf {
+/// The runtime with micropip and six, built and installed once per test run (the embedding
+/// tests share it).
+pub fn micropip_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         toolchain();
