@@ -382,6 +382,18 @@ impl<'a> Builder<'a> {
         Ok(keys)
     }
 
+    /// The folders whose paths every compile replaces by fixed names (`-ffile-prefix-map`
+    /// through the wrapper): where the project, the cache and the work folders are does not
+    /// reach a build's bytes, as it does not reach its key. The last match wins in clang, so
+    /// the innermost folder comes last.
+    fn prefix_maps(&self) -> Vec<(std::path::PathBuf, &'static str)> {
+        vec![
+            (self.settings.project_dir.clone(), "/kiln/project"),
+            (self.settings.cache_dir.clone(), "/kiln/cache"),
+            (self.settings.build_dir(), "/kiln/build"),
+        ]
+    }
+
     /// The generated text a build of `recipe` sees that is known before it runs: `build.sh`'s
     /// environment contract, and the compiler wrapper's environment when `wrapped`. The
     /// paths are the ones the build uses (its work folder is fixed per recipe name), with the
@@ -403,6 +415,7 @@ impl<'a> Builder<'a> {
                 &self.platform.abi,
                 Some(&work.join("host")),
                 "",
+                &self.prefix_maps(),
             ));
         }
         let mut text = String::new();

@@ -236,6 +236,7 @@ impl<'a> Builder<'a> {
                 &self.platform.abi,
                 Some(&host_prefix),
                 "",
+                &self.prefix_maps(),
             )
             .into_iter()
             .filter(|(key, _)| key != "PATH"),
@@ -277,8 +278,14 @@ impl<'a> Builder<'a> {
         let on_path = recipe.build.kind == BuildKind::SharedLibrary;
         let mut body =
             String::from("# the compiler wrappers (`cc`, `c++`, `ar`… for emscripten)\n");
-        let env =
-            wrapper::wrapper_env(&wrapper_dir, log, &self.platform.abi, Some(host_prefix), "");
+        let env = wrapper::wrapper_env(
+            &wrapper_dir,
+            log,
+            &self.platform.abi,
+            Some(host_prefix),
+            "",
+            &self.prefix_maps(),
+        );
         for (key, value) in env {
             if key == "PATH" {
                 if on_path {

@@ -213,6 +213,13 @@ fn issue_24_kiln_build_takes_host_config_settings_and_exports() {
         text_of.replace("\"zlib-ext\"", "\"zlib-ext-oot\""),
     )
     .unwrap();
+    // A source of its own each run: the build script is read below, and a cached build
+    // (this source built before, by any checkout) writes none.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::fs::write(source.join("kiln-test-run.txt"), stamp.to_string()).unwrap();
     let outdir = scratch("port-oot-dist");
     run_ok(
         kiln()

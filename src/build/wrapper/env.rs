@@ -12,6 +12,8 @@
 //! KILN_WRAPPER_SIDE_MODULE_LDFLAGS  added when linking a shared object (`side-module-ldflags`)
 //! KILN_WRAPPER_HOST_PREFIX          the merged host prefix: `-I…/include` after a compile's
 //!                                   own flags, `-L…/lib` after a link's
+//! KILN_WRAPPER_PREFIX_MAP           `OLD=NEW` lines: `-ffile-prefix-map=OLD=NEW` on every
+//!                                   compile, so no build folder's path reaches an object
 //! ```
 //! Flags are separated by whitespace, without quoting (ABI flags contain no spaces). The
 //! wrapper adds the ABI itself rather than trusting `CFLAGS`/`LDFLAGS`, because build systems
@@ -32,6 +34,7 @@ pub const WRAPPER_CXXFLAGS_VAR: &str = "KILN_WRAPPER_CXXFLAGS";
 pub const WRAPPER_LDFLAGS_VAR: &str = "KILN_WRAPPER_LDFLAGS";
 pub const WRAPPER_SIDE_MODULE_LDFLAGS_VAR: &str = "KILN_WRAPPER_SIDE_MODULE_LDFLAGS";
 pub const WRAPPER_HOST_PREFIX_VAR: &str = "KILN_WRAPPER_HOST_PREFIX";
+pub const WRAPPER_PREFIX_MAP_VAR: &str = "KILN_WRAPPER_PREFIX_MAP";
 
 /// The variables the wrapper reads, with what each does (for kiln's documented list).
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -63,6 +66,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         WRAPPER_HOST_PREFIX_VAR,
         "compiler wrapper: the build's host prefix (`KILN_HOST_PREFIX`); its `include` and `lib` are searched after the call's own folders",
     ),
+    (
+        WRAPPER_PREFIX_MAP_VAR,
+        "compiler wrapper: `OLD=NEW` lines, each added to every compile as `-ffile-prefix-map=OLD=NEW` (the project, cache and build folders become fixed names, so `__FILE__` and debug paths do not depend on where kiln runs)",
+    ),
 ];
 
 /// The ABI flags the wrapper adds, as read from the environment.
@@ -75,6 +82,9 @@ pub struct WrapperEnv {
     /// The merged prefix of the host requirements: searched for headers and libraries after
     /// the folders a call names itself, so a package finds `zlib.h` without being told.
     pub host_prefix: Option<OsString>,
+    /// `OLD=NEW` pairs for `-ffile-prefix-map`: the same sources built in another folder
+    /// give the same bytes (assertions embed `__FILE__`, headers included).
+    pub prefix_maps: Vec<OsString>,
 }
 
 impl WrapperEnv {
@@ -90,6 +100,13 @@ impl WrapperEnv {
             ldflags: flags(WRAPPER_LDFLAGS_VAR),
             side_module_ldflags: flags(WRAPPER_SIDE_MODULE_LDFLAGS_VAR),
             host_prefix: std::env::var_os(WRAPPER_HOST_PREFIX_VAR).filter(|dir| !dir.is_empty()),
+            prefix_maps: std::env::var_os(WRAPPER_PREFIX_MAP_VAR)
+                .unwrap_or_default()
+                .as_bytes()
+                .split(|&byte| byte == b'\n')
+                .filter(|line| !line.is_empty())
+                .map(|line| OsStr::from_bytes(line).to_os_string())
+                .collect(),
         }
     }
 

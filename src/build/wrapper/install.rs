@@ -3,11 +3,11 @@
 //! wrapper the ABI's flags ([`wrapper_env`]).
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::env::{
     WRAPPER_CFLAGS_VAR, WRAPPER_CXXFLAGS_VAR, WRAPPER_DIR_VAR, WRAPPER_HOST_PREFIX_VAR,
-    WRAPPER_LDFLAGS_VAR, WRAPPER_LOG_VAR, WRAPPER_SIDE_MODULE_LDFLAGS_VAR,
+    WRAPPER_LDFLAGS_VAR, WRAPPER_LOG_VAR, WRAPPER_PREFIX_MAP_VAR, WRAPPER_SIDE_MODULE_LDFLAGS_VAR,
 };
 use super::tool::wrapper_names;
 use crate::toolchain::Abi;
@@ -34,12 +34,14 @@ pub fn install_wrappers(dir: &Path, kiln_exe: &Path) -> io::Result<()> {
 /// The environment a build needs for the wrapper in `dir` to be used, logging to `log`, with
 /// `abi`'s flags and the host prefix `host_prefix` searched after each call's own folders:
 /// `PATH` (= `dir` then `inherited_path`) and the variables in [`super::ENV_VARS`].
+/// `prefix_maps` are the folders whose paths compiles replace by fixed names.
 pub fn wrapper_env(
     dir: &Path,
     log: &Path,
     abi: &Abi,
     host_prefix: Option<&Path>,
     inherited_path: &str,
+    prefix_maps: &[(PathBuf, &str)],
 ) -> Vec<(String, String)> {
     let path = if inherited_path.is_empty() {
         dir.display().to_string()
@@ -60,6 +62,13 @@ pub fn wrapper_env(
         (
             WRAPPER_HOST_PREFIX_VAR.to_string(),
             host_prefix.map_or_else(String::new, |dir| dir.display().to_string()),
+        ),
+        (
+            WRAPPER_PREFIX_MAP_VAR.to_string(),
+            prefix_maps
+                .iter()
+                .map(|(old, new)| format!("{}={new}\n", old.display()))
+                .collect(),
         ),
     ]
 }
@@ -103,7 +112,15 @@ mod tests {
             rust: None,
             text: String::new(),
         };
-        let env = wrapper_env(&dir, Path::new("/w/build.log"), &abi, None, "/usr/bin:/bin");
+        let maps = [(PathBuf::from("/home/me/project"), "/kiln/project")];
+        let env = wrapper_env(
+            &dir,
+            Path::new("/w/build.log"),
+            &abi,
+            None,
+            "/usr/bin:/bin",
+            &maps,
+        );
         let get = |key: &str| {
             env.iter()
                 .find(|(name, _)| name == key)
@@ -120,6 +137,10 @@ mod tests {
         assert_eq!(
             get(WRAPPER_SIDE_MODULE_LDFLAGS_VAR),
             Some("-sSIDE_MODULE=1")
+        );
+        assert_eq!(
+            get(WRAPPER_PREFIX_MAP_VAR),
+            Some("/home/me/project=/kiln/project\n")
         );
         for (name, _) in ENV_VARS {
             assert!(get(name).is_some(), "{name}");

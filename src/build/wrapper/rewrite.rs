@@ -171,6 +171,11 @@ pub fn rewrite(tool: Tool, args: &[OsString], env: &WrapperEnv) -> Rewritten {
         // Whatever the ABI file says: wasm-ld takes only PIC objects into side modules and
         // into the dynamically linking interpreter.
         push_new(&"-fPIC".into(), &given, &mut added);
+        for map in &env.prefix_maps {
+            let mut flag = OsString::from("-ffile-prefix-map=");
+            flag.push(map);
+            push_new(&flag, &given, &mut added);
+        }
     }
     if mode == Mode::Link {
         for flag in &env.ldflags {

@@ -15,6 +15,7 @@ pub(super) fn abi_env() -> WrapperEnv {
         ldflags: flags("-fwasm-exceptions -sSUPPORT_LONGJMP=wasm -sWASM_BIGINT"),
         side_module_ldflags: flags("-sSIDE_MODULE=1"),
         host_prefix: None,
+        prefix_maps: Vec::new(),
     }
 }
 

@@ -318,3 +318,30 @@ fn the_host_prefix_is_searched_after_the_calls_own_folders() {
         "emar rcs libx.a x.o"
     );
 }
+
+/// Where a build runs does not reach its bytes: each compile maps the build folders to fixed
+/// names (`__FILE__` in a header's assertion embedded `/work/main/.kiln/build/…` in
+/// markupsafe's side module), links and queries get nothing.
+#[test]
+fn compiles_map_the_build_folders_to_fixed_names() {
+    let env = WrapperEnv {
+        prefix_maps: vec![
+            "/w/project=/kiln/project".into(),
+            "/w/cache=/kiln/cache".into(),
+        ],
+        ..WrapperEnv::default()
+    };
+    let compile = rewrite(Tool::Cc, &args("-c x.c -o x.o"), &env);
+    assert_eq!(
+        line(&compile),
+        "emcc -fPIC -ffile-prefix-map=/w/project=/kiln/project \
+         -ffile-prefix-map=/w/cache=/kiln/cache -c x.c -o x.o"
+    );
+    let link = rewrite(Tool::Cc, &args("-shared x.o -o x.so"), &env);
+    assert_eq!(
+        count(&link, "-ffile-prefix-map=/w/project=/kiln/project"),
+        0
+    );
+    let query = rewrite(Tool::Cc, &args("--version"), &env);
+    assert_eq!(line(&query), "emcc --version");
+}
