@@ -87,6 +87,13 @@ pub enum SkeletonError {
     Exists { path: PathBuf, version: String },
     #[error("`{}` has no `{field}` to update", path.display())]
     NotUpdatable { path: PathBuf, field: &'static str },
+    #[error("`{}` line {line}, column {column}: {message} (fix the TOML, then `--update` again)", path.display())]
+    NotToml {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("cannot write `{}`", path.display())]
     Write {
         path: PathBuf,
@@ -616,7 +623,16 @@ fn update_pins(
         path: path.to_path_buf(),
         field,
     };
-    let pins: Pins = toml::from_str(text).map_err(|_| missing("parseable TOML"))?;
+    let pins: Pins = toml::from_str(text).map_err(|error: toml::de::Error| {
+        let at = error.span().map_or(0, |span| span.start).min(text.len());
+        let before = &text[..at];
+        SkeletonError::NotToml {
+            path: path.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column: before.chars().rev().take_while(|&c| c != '\n').count() + 1,
+            message: error.message().to_string(),
+        }
+    })?;
     let old_version = pins
         .package
         .and_then(|package| package.version)
@@ -715,6 +731,19 @@ mod tests {
         let loaded = crate::recipe::load(&recipe).unwrap();
         assert_eq!(loaded.requirements.host, ["numpy"]);
         assert_eq!(loaded.test.imports, ["demo"]);
+    }
+
+    #[test]
+    fn update_of_a_broken_recipe_names_line_and_column() {
+        let sha = Sha256::of_bytes(b"x");
+        let text = "[package]\nname = \"six\"\nversion = 1.16.0\n";
+        let error = update_pins(text, Path::new("six/recipe.toml"), "six", "1.17.0", &sha)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("`six/recipe.toml` line 3, column 15: "),
+            "{error}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `#[ignore]`d and run by `scripts/test-heavy` (docs/stack.md has the figures).
 
 mod pillow;
+mod ssl;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
