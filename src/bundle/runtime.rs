@@ -69,6 +69,8 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/zip.mjs"),
     runtime_file!("py/_kiln.py"),
     runtime_file!("py/_kiln_ffi.py"),
+    runtime_file!("py/_kiln_jsproxy.py"),
+    runtime_file!("py/_kiln_pyproxy.py"),
     runtime_file!("py/_pyodide_core.py"),
     runtime_file!("py/js.py"),
     runtime_file!("py/pyodide/__init__.py"),

@@ -10,7 +10,7 @@
 
 import { PY_ERR } from "./errors.mjs";
 
-// What a Python type offers (computed by _kiln_ffi._pyproxy_flags, which has the same bits).
+// What a Python type offers (computed by _kiln_pyproxy._pyproxy_flags, which has the same bits).
 export const PY_HAS_LENGTH = 1 << 0;
 export const PY_HAS_GET = 1 << 1;
 export const PY_HAS_SET = 1 << 2;
