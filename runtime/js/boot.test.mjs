@@ -32,8 +32,9 @@ test("the module is made with the bundle's files, the environment and the stdlib
   assert.ok(Module.FS.dirs.has("/usr/local/lib/python3.15/site-packages"));
   assert.equal(Module.FS.getStream(1).path, "/dev/kiln-stdout");
   // The bridge's Python half and Pyodide's Python API, where sys.path always reaches.
-  for (const file of ["_kiln.py", "_kiln_ffi.py", "js.py", "pyodide/__init__.py", "pyodide/ffi/__init__.py",
-    "pyodide/ffi/wrappers.py", "pyodide/http.py", "pyodide/webloop.py", "pyodide/code.py"]) {
+  for (const file of ["_kiln.py", "_kiln_ffi.py", "_kiln_jsproxy.py", "_kiln_pyproxy.py", "js.py",
+    "pyodide/__init__.py", "pyodide/ffi/__init__.py", "pyodide/ffi/wrappers.py", "pyodide/http.py",
+    "pyodide/webloop.py", "pyodide/code.py"]) {
     assert.ok(Module.FS.files.has(`/usr/local/lib/python3.15/${file}`), file);
   }
   assert.equal(Module.FS.mounts.length, 0, "host folders only when asked");

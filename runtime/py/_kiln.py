@@ -88,7 +88,7 @@ def is_complete(source):
 
 
 # Files of the runtime's own Python code: their frames are left out of tracebacks.
-_INTERNAL = ("_kiln.py", "_kiln_ffi.py", "<kiln>")
+_INTERNAL = ("_kiln.py", "_kiln_ffi.py", "_kiln_jsproxy.py", "_kiln_pyproxy.py", "<kiln>")
 
 
 def format_exception(exc):

@@ -1,7 +1,8 @@
 // The bridge between JavaScript and Python in one runtime: the implicit conversions both ways,
 // the table of JS values that Python holds (JsProxy), and the glue of the parts beside it:
 // jsproxy.mjs (what Python calls: the built-in module `_kiln_js`), pyproxy.mjs (Python
-// objects in JS: PyProxy), convert.mjs (deep conversions: toJs, to_py, toPy).
+// objects in JS: PyProxy; its traps and methods in pytraps.mjs and pymethods.mjs), convert.mjs
+// (deep conversions: toJs, to_py, toPy).
 //
 // Implicit conversions (docs/runtime.md has the table): None ⇄ undefined, bool ⇄ boolean,
 // int ⇄ number (BigInt beyond 2^53; a JS BigInt becomes JsBigInt), float → number, str ⇄

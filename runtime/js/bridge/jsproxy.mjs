@@ -1,5 +1,5 @@
 // JavaScript values in Python: what Python calls. The methods `_kiln_js.install` gives the
-// JsProxy classes of runtime/py/_kiln_ffi.py, grouped by what a JS value can do (`jsFlags`);
+// JsProxy classes of runtime/py/_kiln_jsproxy.py, grouped by what a JS value can do (`jsFlags`);
 // the built-in module `_kiln_js` itself is in jsmodule.mjs. Every
 // function here runs on a Python → JS call: it takes borrowed Python objects, returns a new
 // reference, and what it throws is raised in Python (bridge.mjs's `entry`).
@@ -7,7 +7,7 @@
 import { bufferToMemoryview, bytesOf } from "./convert.mjs";
 import { PY_ERR, raiseInPython } from "./errors.mjs";
 
-// What a JS value can do (the class of its JsProxy depends on it); _kiln_ffi.py has the same.
+// What a JS value can do (the class of its JsProxy depends on it); _kiln_jsproxy.py has the same.
 export const JS_CALLABLE = 1 << 0;
 const JS_ARRAY = 1 << 1;
 const JS_ARRAY_LIKE = 1 << 2;
@@ -40,7 +40,7 @@ const PYTHON_KEYWORDS = new Set(("False None True and as assert async await brea
   "continue def del elif else except finally for from global if import in is lambda nonlocal " +
   "not or pass raise return try while with yield").split(" "));
 
-/** What `value` can do, as JsProxy flags (see _kiln_ffi.py for how they pick a class). */
+/** What `value` can do, as JsProxy flags (see _kiln_jsproxy.py for how they pick a class). */
 export function jsFlags(value) {
   if (typeof value === "function") return JS_CALLABLE;
   if (typeof value !== "object" || value === null) return 0;
@@ -297,7 +297,7 @@ function setJsAttribute(b, self, name, value) {
  * Attribute access without a Python-level hook: the class's tp_getattro and tp_setattro slots
  * become JS functions (what Pyodide's C type has). A name the class defines (its methods,
  * `typeof`…) is Python's; any other is the JS object's. Measured: `proxy.attr` 0.6 µs instead of
- * 1.6 µs through `__getattr__`. Each class made by _kiln_ffi gets them (`patch_slots`); the
+ * 1.6 µs through `__getattr__`. Each class made by _kiln_jsproxy gets them (`patch_slots`); the
  * `__getattr__`/`__setattr__` methods stay for subclasses made elsewhere.
  */
 export function attributeSlots(b) {

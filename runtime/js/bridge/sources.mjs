@@ -7,6 +7,8 @@ import { includeText } from "../host.mjs";
 export const PYTHON_SOURCES = [
   ["_kiln.py", await includeText("../../py/_kiln.py", import.meta.url)],
   ["_kiln_ffi.py", await includeText("../../py/_kiln_ffi.py", import.meta.url)],
+  ["_kiln_jsproxy.py", await includeText("../../py/_kiln_jsproxy.py", import.meta.url)],
+  ["_kiln_pyproxy.py", await includeText("../../py/_kiln_pyproxy.py", import.meta.url)],
   ["_pyodide_core.py", await includeText("../../py/_pyodide_core.py", import.meta.url)],
   ["js.py", await includeText("../../py/js.py", import.meta.url)],
   ["pyodide/__init__.py", await includeText("../../py/pyodide/__init__.py", import.meta.url)],
