@@ -72,6 +72,26 @@ try {{
 }} catch (error) {{
   console.log("checkInterrupt", error.type, buffer[0]);
 }}
+// In a task (runPythonAsync): the caller awaiting it gets the exception; the event loop goes
+// on (another task finishes) and prints nothing of its own.
+const errors = [];
+pyodide.setStderr({{ batched: (line) => errors.push(line) }});
+pyodide.runPython("import asyncio"); // not while the signal may come: it takes a while
+const other = pyodide.runPythonAsync("import asyncio\nawait asyncio.sleep(0.5)\n'other task done'");
+const third = new Worker(`
+  const {{ workerData }} = require("node:worker_threads");
+  setTimeout(() => Atomics.store(workerData, 0, 2), 300);
+`, {{ eval: true, workerData: buffer }});
+try {{
+  await pyodide.runPythonAsync("while True: pass");
+  console.log("task not interrupted");
+}} catch (error) {{
+  console.log("task raised", error.type);
+}}
+console.log(await other);
+console.log("stderr lines", errors.length);
+await third.terminate();
+pyodide.setStderr({{}});
 pyodide.setInterruptBuffer(undefined);
 console.log("off", pyodide.runPython("sum(range(100000))"));
 "#,
@@ -91,6 +111,9 @@ console.log("off", pyodide.runPython("sum(range(100000))"));
         stdout.contains("checkInterrupt KeyboardInterrupt 0"),
         "{stdout}"
     );
+    assert!(stdout.contains("task raised KeyboardInterrupt"), "{stdout}");
+    assert!(stdout.contains("other task done"), "{stdout}");
+    assert!(stdout.contains("stderr lines 0"), "{stdout}");
     assert!(stdout.contains("off 4999950000"), "{stdout}");
 }
 
