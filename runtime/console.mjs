@@ -13,8 +13,9 @@
 // Messages, page → session: {type: "boot", buffer?, persist?}, {type: "run", id, source},
 // {type: "complete", id, source}, {type: "interrupt"}. Session → page: {type: "output",
 // stream, text}, {type: "note", text}, {type: "ready", banner, persisted}, {type: "failed",
-// error}, {type: "input"} (Python waits for a line), {type: "done", id, value?, error?},
-// {type: "complete", id, complete}.
+// error}, {type: "running", id} (the input's code starts: it can be interrupted from now on),
+// {type: "input"} (Python waits for a line), {type: "done", id, value?, error?}, {type:
+// "complete", id, complete}.
 //
 // Not part of the loader (python.mjs): kiln copies this file as it is.
 
@@ -134,9 +135,15 @@ export class InputChannel {
  * messages above through `handle`. `post(message)` sends to the page.
  */
 export class ConsoleSession {
-  constructor(post, { loaderURL = new URL("python.mjs", import.meta.url).href } = {}) {
+  /**
+   * `warmUp`: once the prompt is ready, prepare what the first run needs (asyncio, 0.5–2 s;
+   * interrupts) at once rather than on the first run. For a worker, which the page does not
+   * wait for.
+   */
+  constructor(post, { loaderURL = new URL("python.mjs", import.meta.url).href, warmUp = false } = {}) {
     this.post = post;
     this.loaderURL = loaderURL;
+    this.warmUp = warmUp;
     this.task = undefined; // the asyncio task of the input running
     this.interrupted = false;
   }
@@ -149,7 +156,7 @@ export class ConsoleSession {
           this.post({ type: "failed", error: String(error?.stack ?? error) });
         });
       case "run": {
-        const outcome = await this.run(message.source);
+        const outcome = await this.run(message.source, message.id);
         return this.post({ type: "done", id: message.id, ...outcome });
       }
       case "complete":
@@ -193,7 +200,6 @@ export class ConsoleSession {
           return n;
         },
       });
-      pyodide.setInterruptBuffer(channel.interruptBuffer);
     } else {
       pyodide.setStdin({
         stdin: () => {
@@ -216,11 +222,31 @@ export class ConsoleSession {
     this.consoleRun = helper.console_run;
     this.isCompleteFn = helper.is_complete;
     helper.destroy();
-    const asyncio = pyodide.pyimport("asyncio");
-    this.ensureFuture = asyncio.ensure_future;
-    asyncio.destroy();
     const banner = pyodide.runPython("import sys; f'Python {sys.version} on {sys.platform}'");
     this.post({ type: "ready", banner, persisted });
+    if (this.warmUp) {
+      setTimeout(() => {
+        try {
+          this._prepare();
+        } catch (error) {
+          this.note(`The console is not ready to run: ${error.message ?? error}`);
+        }
+      });
+    }
+  }
+
+  /**
+   * What runs need, once: the interrupt buffer (it installs Python's SIGINT handler) and
+   * asyncio.ensure_future (importing asyncio installs the WebLoop). Returns ensure_future.
+   */
+  _prepare() {
+    if (!this.ensureFuture) {
+      if (this.channel) this.pyodide.setInterruptBuffer(this.channel.interruptBuffer);
+      const asyncio = this.pyodide.pyimport("asyncio");
+      this.ensureFuture = asyncio.ensure_future;
+      asyncio.destroy();
+    }
+    return this.ensureFuture;
   }
 
   note(text) {
@@ -236,7 +262,7 @@ export class ConsoleSession {
    * Runs a console input; resolves to `{ value }` (a repr to show, or none) or `{ error }`
    * (a traceback). The working folder's changes are saved afterwards when it is kept.
    */
-  async run(source) {
+  async run(source, id) {
     const { pyodide } = this;
     if (!pyodide) return { error: "the runtime is not loaded" };
     const started = performance.now();
@@ -247,8 +273,10 @@ export class ConsoleSession {
       this.channel?.clearSignal();
       this.channel?.discardPending();
       this.interrupted = false;
+      const ensureFuture = this._prepare();
+      this.post({ type: "running", id });
       const coroutine = this.consoleRun(source);
-      const task = this.ensureFuture(coroutine);
+      const task = ensureFuture(coroutine);
       coroutine.destroy();
       this.task = task;
       try {
@@ -286,7 +314,7 @@ export class ConsoleSession {
 
 // Started as a worker (by console.html): the session answers the page's messages, in order.
 if (typeof WorkerGlobalScope !== "undefined" && globalThis instanceof WorkerGlobalScope) {
-  const session = new ConsoleSession((message) => globalThis.postMessage(message));
+  const session = new ConsoleSession((message) => globalThis.postMessage(message), { warmUp: true });
   let queue = Promise.resolve();
   globalThis.addEventListener("message", (event) => {
     // An Interrupt must not wait behind the input it interrupts.
