@@ -8,6 +8,7 @@ import { PythonError } from "./bridge/errors.mjs";
 import { PYPROXY_CLASSES } from "./bridge/pyproxy.mjs";
 import { IS_NODE, readURL, toURL } from "./host.mjs";
 import { SITE_PACKAGES } from "./layout.mjs";
+import { mountIDBFS } from "./mounts.mjs";
 import { PackageLoader } from "./packages.mjs";
 import { LineSink, RawSink, WriterSink, callbackSource } from "./streams.mjs";
 
@@ -367,6 +368,15 @@ export class PyodideAPI {
     if (!IS_NODE) throw new Error("mountNodeFS works in Node only");
     this.FS.mkdirTree(emscriptenPath);
     this.FS.mount(this.FS.filesystems.NODEFS, { root: hostPath }, emscriptenPath);
+  }
+
+  /**
+   * Browser: a folder at `path` kept in IndexedDB (emscripten's IDBFS; see mounts.mjs), its
+   * stored files read in before this resolves. Resolves to `{ path, syncfs() }`; call
+   * `syncfs()` (a promise) to save the folder's changes, or mount with `{ autoPersist: true }`.
+   */
+  mountIDBFS(path, options) {
+    return mountIDBFS(this.FS, String(path), options);
   }
 
   /** Pyodide's debug switch: kiln has no extra checks to turn on. Returns the old value. */

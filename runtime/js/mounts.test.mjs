@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { mountHostFolders } from "./mounts.mjs";
+import { mountHostFolders, mountIDBFS } from "./mounts.mjs";
 import { mockFactory } from "./testing/emscripten.mjs";
 
 test("host folders are mounted at their own paths, system folders and /usr left out", async () => {
@@ -27,4 +27,30 @@ test("host folders are mounted at their own paths, system folders and /usr left 
   assert.deepEqual(Module.FS.mounts.map((m) => m.mountpoint), expected);
   assert.ok(Module.FS.mounts.every((m) => m.type === "NODEFS" && m.root === m.mountpoint));
   assert.ok(!mounted.includes("/usr"));
+});
+
+test("an IndexedDB folder is read in when mounted and saved by syncfs, one sync at a time", async (t) => {
+  const Module = await mockFactory()({});
+  const FS = Module.FS;
+  const IDBFS = FS.filesystems.IDBFS;
+  await assert.rejects(mountIDBFS(FS, "/data"), /mountIDBFS needs IndexedDB/, "Node has no IndexedDB");
+  globalThis.indexedDB = {};
+  t.after(() => delete globalThis.indexedDB);
+  const mounted = await mountIDBFS(FS, "/home/web_user/kept", { autoPersist: true });
+  assert.ok(FS.dirs.has("/home/web_user/kept"));
+  assert.deepEqual(FS.mounts.map((m) => [m.type, m.mountpoint, m.opts.autoPersist]),
+    [["IDBFS", "/home/web_user/kept", true]]);
+  assert.deepEqual(IDBFS.syncs, [["/home/web_user/kept", true]], "populated before it resolves");
+  assert.equal(mounted.path, "/home/web_user/kept");
+  // Two saves asked for at once run one after the other; a failure names the folder and
+  // does not stop the next save.
+  IDBFS.failSync = new Error("QuotaExceededError");
+  const first = mounted.syncfs();
+  const second = mounted.syncfs();
+  await assert.rejects(first, /^Error: kiln: saving \/home\/web_user\/kept to IndexedDB failed: QuotaExceededError$/);
+  await second;
+  assert.deepEqual(IDBFS.syncs.slice(1), [["/home/web_user/kept", false], ["/home/web_user/kept", false]]);
+  assert.equal(IDBFS.overlap, 1);
+  delete FS.filesystems.IDBFS;
+  await assert.rejects(mountIDBFS(FS, "/other"), /linked without IDBFS/);
 });

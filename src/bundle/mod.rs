@@ -3,6 +3,7 @@
 //! ```text
 //! dist/python.mjs          the loader (ES module; Node and browsers), assembled from runtime/
 //! dist/console.html        a REPL page for browsers, runtime/console.html
+//! dist/console.mjs         its Python side, run in a Web Worker, runtime/console.mjs
 //! dist/python.js           emscripten's module factory for the interpreter
 //! dist/python.wasm         the interpreter
 //! dist/python_stdlib.zip   the pure-Python standard library, imported through zipimport
@@ -23,7 +24,7 @@ use serde::Serialize;
 use crate::toolchain::Abi;
 pub use stdlib::StdlibOptions;
 
-pub use runtime::{CONSOLE, loader};
+pub use runtime::{CONSOLE, CONSOLE_SESSION, loader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
@@ -93,6 +94,7 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     }
     write("python.mjs", runtime::loader_for(options.abi).as_bytes())?;
     write("console.html", CONSOLE.as_bytes())?;
+    write("console.mjs", CONSOLE_SESSION.as_bytes())?;
     let archives = stdlib::archives(
         &prefix.join(options.abi.python.stdlib_dir()),
         options.stdlib,
@@ -191,6 +193,7 @@ mod tests {
             names,
             [
                 "console.html",
+                "console.mjs",
                 "other.zip",
                 "python.js",
                 "python.mjs",

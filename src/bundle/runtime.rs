@@ -22,7 +22,8 @@
 //! - `await includeText("../py/x.py", import.meta.url)` becomes the file's text as a string
 //!   literal; no other `import.meta` outside the entry (it would name another file).
 //!
-//! The console page (`runtime/console.html`) is copied as it is.
+//! The console page (`runtime/console.html`) and its Python side (`runtime/console.mjs`, which
+//! the page runs in a Web Worker) are copied as they are.
 
 use std::collections::BTreeMap;
 
@@ -87,6 +88,11 @@ pub const ENTRY: &str = "js/python.mjs";
 /// A small REPL page that boots the runtime in a browser (`kiln serve`, then open it).
 pub const CONSOLE: &str =
     include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/console.html"));
+
+/// The console's Python side: the module the page starts as a worker (or imports, to run
+/// Python in the page), beside the page and the loader.
+pub const CONSOLE_SESSION: &str =
+    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/runtime/console.mjs"));
 
 /// Why the runtime's sources cannot be assembled into one file: a source breaks a rule of the
 /// module documentation. Only kiln's own sources are assembled, so this is a bug in them.

@@ -82,6 +82,8 @@ pub enum Command {
     /// Serve a distribution folder on localhost (with the `.wasm` MIME type browsers need)
     ///
     /// Under `/simple/` it also serves a package index of the folder's wheels (PEP 503 and PEP 691).
+    /// Pages are cross-origin isolated (COOP `same-origin`, COEP `require-corp`), so the
+    /// console page can share memory with the worker running Python (`input()`, Interrupt).
     Serve(serve::ServeArgs),
     /// Byte-compile wheels for the runtime's Python (`.pyc` instead of `.py`), like `pyodide
     /// py-compile`

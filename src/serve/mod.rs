@@ -12,12 +12,27 @@
 //!
 //! Under `/simple/` it also answers as a package index of the folder's wheels ([`index`]:
 //! PEP 503 and PEP 691), for micropip's `index_urls`.
+//!
+//! Every response makes its page cross-origin isolated ([`ISOLATION_HEADERS`]): the console
+//! shares memory (a `SharedArrayBuffer`) with the worker that runs Python, for `input()` and
+//! its Interrupt button, and browsers only offer that memory to isolated pages.
 
 pub mod index;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+
+/// Sent with every response: `Cross-Origin-Opener-Policy: same-origin` and
+/// `Cross-Origin-Embedder-Policy: require-corp` make a page cross-origin isolated, which
+/// `SharedArrayBuffer` and `Atomics.wait` need (the worker console's `input()` and interrupts).
+/// Under `require-corp` a page loads only what says it may be embedded, hence
+/// `Cross-Origin-Resource-Policy: same-origin` on files ([`FILE_HEADERS`]).
+pub const ISOLATION_HEADERS: &str =
+    "Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n";
+
+/// Sent with every file (and index page): only pages of this server may embed it.
+pub const FILE_HEADERS: &str = "Cross-Origin-Resource-Policy: same-origin\r\n";
 
 /// The MIME type for a file name.
 pub fn content_type(path: &Path) -> &'static str {
@@ -135,7 +150,7 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
                     &mut stream,
                     "200 OK",
                     page.content_type,
-                    "Vary: Accept\r\n",
+                    &format!("Vary: Accept\r\n{FILE_HEADERS}"),
                     &page.body,
                     method == "GET",
                 )
@@ -154,7 +169,7 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
             let (body_path, encoding) = encoded_variant(&path, &accept_encoding);
             let body = fs_err::read(&body_path)?;
             tracing::debug!(path = %body_path.display(), "200");
-            let mut extra = String::from("Vary: Accept-Encoding\r\n");
+            let mut extra = format!("Vary: Accept-Encoding\r\n{FILE_HEADERS}");
             if let Some(encoding) = encoding {
                 extra.push_str(&format!("Content-Encoding: {encoding}\r\n"));
             }
@@ -225,7 +240,7 @@ fn respond_with(
     with_body: bool,
 ) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{extra_headers}{ISOLATION_HEADERS}Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;
@@ -282,6 +297,14 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("\0asm"));
+        // The console's worker shares memory with its page: isolation headers on every file.
+        for header in [
+            "Cross-Origin-Opener-Policy: same-origin\r\n",
+            "Cross-Origin-Embedder-Policy: require-corp\r\n",
+            "Cross-Origin-Resource-Policy: same-origin\r\n",
+        ] {
+            assert!(text.contains(header), "{text}");
+        }
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //
 // 1. kiln's numpy: opens console.html from the dist folder, types
 //    `import numpy; print(numpy.arange(6).reshape(2,3).sum())`, clicks Run and expects `15`
-//    (skipped when the dist's pyodide-lock.json has no numpy yet).
+//    (skipped when the dist's pyodide-lock.json has no numpy yet). Python runs in the
+//    console's worker.
 // 2. Test packages made on the spot (a C extension, a shared library package), with the
 //    loader (the dist's) and the console page from runtime/: the same path through the
-//    browser without numpy.
+//    browser without numpy, with Python in the page (console.html?thread=main), where
+//    Chromium refuses synchronous compiles of large side modules: none may happen.
 //
 // Environment:
 //   KILN_DIST        the distribution folder (default dist/)
@@ -72,10 +74,11 @@ after(async () => {
 });
 
 /**
- * Opens console.html at `baseURL`, waits until it is ready, types `code`, clicks Run and
- * waits for a line `expected` in the output. Returns the timings in ms.
+ * Opens console.html at `baseURL` (with `query`, e.g. `?thread=main`), waits until it is
+ * ready, types `code`, clicks Run and waits for a line `expected` in the output. Returns the
+ * timings in ms.
  */
-async function runInConsole(t, baseURL, code, expected, screenshot) {
+async function runInConsole(t, baseURL, code, expected, screenshot, query = "") {
   const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
   const log = [];
   page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
@@ -83,6 +86,7 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
   // Record synchronous compiles of side modules (a dylink.0 section first): the loader
   // compiles them asynchronously, as Chromium refuses synchronous compiles of large modules
   // on the main thread. (emscripten compiles tiny adapter modules synchronously: not these.)
+  // Only Python in the page is seen: a worker may compile synchronously.
   await page.addInitScript(() => {
     const original = WebAssembly.Module;
     window.kilnSyncSideModules = [];
@@ -100,7 +104,7 @@ async function runInConsole(t, baseURL, code, expected, screenshot) {
   });
   try {
     const opened = performance.now();
-    await page.goto(new URL("console.html", baseURL).href);
+    await page.goto(new URL("console.html" + query, baseURL).href);
     await page.waitForFunction(
       () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
       null, { timeout: 120_000 });
@@ -182,7 +186,7 @@ test("console.html runs numpy from the dist's lockfile", async (t) => {
   }
 });
 
-test("console.html loads a C extension and a shared library package (test packages)", async (t) => {
+test("console.html?thread=main loads a C extension and a shared library package (test packages)", async (t) => {
   const kiln = kilnBinary();
   assert.ok(kiln, "no kiln binary: cargo build first, or set KILN_BIN");
   const dir = path.join(WORK, "dist");
@@ -193,7 +197,7 @@ test("console.html loads a C extension and a shared library package (test packag
   // pure-Python dependencies.
   const code = "import kilnext, gamma\nprint(kilnext.sum_range(6), gamma.scaled(7), gamma.libname())";
   await runInConsole(t, server.url, code, "15 7001 libfoo",
-    path.join(REPO, "target", "browser-console-packages.png"));
+    path.join(REPO, "target", "browser-console-packages.png"), "?thread=main");
   for (const wheel of ["kilnext-0.1-", "gamma-0.3-", "beta-2.0-", "alpha-1.0-", "libfoo-1.0.zip"]) {
     assert.ok(server.requests.some((p) => p.startsWith("/" + wheel)), `${wheel}… was not fetched`);
   }

@@ -1,5 +1,6 @@
 // The bridge in a real browser (issue 15): Debian's Chromium, headless, driven by
-// playwright-core, on console.html. Python builds DOM elements and attaches a Python click
+// playwright-core, on console.html?thread=main (Python in the page, not in the console's
+// worker, so `js` is the page's scope). Python builds DOM elements and attaches a Python click
 // handler; the test clicks and sees the handler's effect. Then the console as a REPL: a
 // multi-line statement typed line by line, top-level `await` of a JS promise, history.
 //
@@ -43,7 +44,7 @@ before(async () => {
   page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
   page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
-  await page.goto(new URL("console.html", server.url).href);
+  await page.goto(new URL("console.html?thread=main", server.url).href);
   await page.waitForFunction(
     () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
     null, { timeout: 120_000 });

@@ -8,7 +8,7 @@
 //   gamma    a C extension linked against libfoo.so; depends on beta and libfoo
 //   kilnext  a single-file C extension module, no dependencies
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -72,8 +72,33 @@ export async function serve(root) {
 }
 
 /**
+ * `kiln serve dir` on a free port (the product's server: MIME types, cross-origin isolation
+ * headers). Resolves to { url, close() }.
+ */
+export async function kilnServe(kiln, dir) {
+  const server = spawn(kiln, ["serve", "--port", "0", dir], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise((resolve, reject) => {
+    let text = "";
+    server.stdout.on("data", (chunk) => {
+      text += chunk;
+      if (text.includes("\n")) resolve(text.split("\n")[0].trim());
+    });
+    server.on("exit", (code) => reject(new Error(`kiln serve exited with ${code}`)));
+  });
+  return {
+    url,
+    close: () => new Promise((resolve) => {
+      if (server.exitCode !== null || server.signalCode !== null) return resolve();
+      server.once("exit", resolve);
+      server.kill();
+    }),
+  };
+}
+
+/**
  * A folder serving the runtime of `runtimeDir` (links to its files) with `loader` as
- * python.mjs and `consolePage` as console.html: a bundle without packages.
+ * python.mjs and `consolePage` as console.html (with console.mjs from beside it): a bundle
+ * without packages.
  */
 export function runtimeFolder(dir, { runtimeDir, loader, consolePage }) {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -84,7 +109,10 @@ export function runtimeFolder(dir, { runtimeDir, loader, consolePage }) {
     fs.symlinkSync(path.resolve(runtimeDir, name), path.join(dir, name));
   }
   fs.copyFileSync(loader, path.join(dir, "python.mjs"));
-  if (consolePage) fs.copyFileSync(consolePage, path.join(dir, "console.html"));
+  if (consolePage) {
+    fs.copyFileSync(consolePage, path.join(dir, "console.html"));
+    fs.copyFileSync(path.join(path.dirname(consolePage), "console.mjs"), path.join(dir, "console.mjs"));
+  }
 }
 
 /**

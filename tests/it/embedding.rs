@@ -2,10 +2,13 @@
 //! `lockFileContents` with `packageBaseUrl`, `packageCacheDir` (each wheel downloaded once,
 //! over a loopback `kiln serve`), `unpackArchive`, and interrupts: a worker thread writes
 //! SIGINT into the interrupt buffer and `while True: pass` stops with `KeyboardInterrupt`.
+//! In Chromium, the worker console (`tests/browser/worker-console.test.mjs`): `input()`, its
+//! Interrupt button, and its working folder kept in IndexedDB across a reload.
 
+use std::path::Path;
 use std::process::Command;
 
-use crate::common::{kiln, run, scratch, text, write};
+use crate::common::{browser_test_deps, kiln, project_dir, run, scratch, text, write};
 use crate::packages::wheels;
 
 fn node(dir: &std::path::Path, source: &str) -> String {
@@ -72,6 +75,26 @@ try {{
 }} catch (error) {{
   console.log("checkInterrupt", error.type, buffer[0]);
 }}
+// In a task (runPythonAsync): the caller awaiting it gets the exception; the event loop goes
+// on (another task finishes) and prints nothing of its own.
+const errors = [];
+pyodide.setStderr({{ batched: (line) => errors.push(line) }});
+pyodide.runPython("import asyncio"); // not while the signal may come: it takes a while
+const other = pyodide.runPythonAsync("import asyncio\nawait asyncio.sleep(0.5)\n'other task done'");
+const third = new Worker(`
+  const {{ workerData }} = require("node:worker_threads");
+  setTimeout(() => Atomics.store(workerData, 0, 2), 300);
+`, {{ eval: true, workerData: buffer }});
+try {{
+  await pyodide.runPythonAsync("while True: pass");
+  console.log("task not interrupted");
+}} catch (error) {{
+  console.log("task raised", error.type);
+}}
+console.log(await other);
+console.log("stderr lines", errors.length);
+await third.terminate();
+pyodide.setStderr({{}});
 pyodide.setInterruptBuffer(undefined);
 console.log("off", pyodide.runPython("sum(range(100000))"));
 "#,
@@ -91,6 +114,9 @@ console.log("off", pyodide.runPython("sum(range(100000))"));
         stdout.contains("checkInterrupt KeyboardInterrupt 0"),
         "{stdout}"
     );
+    assert!(stdout.contains("task raised KeyboardInterrupt"), "{stdout}");
+    assert!(stdout.contains("other task done"), "{stdout}");
+    assert!(stdout.contains("stderr lines 0"), "{stdout}");
     assert!(stdout.contains("off 4999950000"), "{stdout}");
 }
 
@@ -178,6 +204,34 @@ try {{
     assert!(stdout.contains("tar kiln"), "{stdout}");
     assert!(
         stdout.contains("refused ValueError: unknown archive format 'rar'"),
+        "{stdout}"
+    );
+}
+
+/// `console.html` served by `kiln serve`, Python in its worker: `input()` answered from the
+/// page, Interrupt stopping `while True: pass` within a second, a file in the kept working
+/// folder there after a reload, and the page's notice when it is not cross-origin isolated.
+#[test]
+fn chromium_worker_console_input_interrupt_and_kept_files() {
+    let dist = crate::runtime::runtime_dist();
+    browser_test_deps();
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "chromium is installed by scripts/test (apt-get install chromium)"
+    );
+    let output = run(Command::new("node")
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "tests/browser/worker-console.test.mjs",
+        ])
+        .current_dir(project_dir())
+        .env("KILN_DIST", &dist)
+        .env("KILN_BIN", env!("CARGO_BIN_EXE_kiln")));
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("# fail 0") && stdout.contains("# skipped 0"),
         "{stdout}"
     );
 }

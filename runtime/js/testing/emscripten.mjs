@@ -28,7 +28,29 @@ class MockFS {
     this.streams = [];
     this.mounts = [];
     this.cwd = "/";
-    this.filesystems = { NODEFS: { name: "NODEFS" } };
+    // IDBFS's stand-in records its syncs (`syncs`: [mountpoint, populate]) and how many ran
+    // at once at most (`overlap`); `failSync` makes the next one fail with that error.
+    const syncs = [];
+    this.filesystems = {
+      NODEFS: { name: "NODEFS" },
+      IDBFS: {
+        name: "IDBFS",
+        syncs,
+        failSync: undefined,
+        running: 0,
+        overlap: 0,
+        syncfs(mount, populate, callback) {
+          syncs.push([mount.mountpoint, populate]);
+          this.overlap = Math.max(this.overlap, ++this.running);
+          const error = this.failSync;
+          this.failSync = undefined;
+          setTimeout(() => {
+            this.running--;
+            callback(error ?? null);
+          });
+        },
+      },
+    };
     this.ErrnoError = ErrnoError;
     // emscripten opens fds 0-2 itself before the loader replaces them.
     for (let fd = 0; fd < 3; fd++) this.streams[fd] = { fd, path: `/dev/tty${fd}` };
@@ -69,7 +91,9 @@ class MockFS {
     return stream;
   }
   mount(type, options, mountpoint) {
-    this.mounts.push({ type: type.name, root: options.root, mountpoint });
+    const mount = { type: type.name, root: options.root, opts: options, mountpoint };
+    this.mounts.push(mount);
+    return { mount }; // emscripten returns the mount's root node
   }
   chdir(path) {
     this.cwd = path;

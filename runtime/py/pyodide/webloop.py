@@ -214,6 +214,8 @@ class WebLoop(asyncio.AbstractEventLoop):
             self._current_handle = handle
             try:
                 handle._run()
+            except (KeyboardInterrupt, SystemExit) as exc:
+                self._stopped_by(handle, exc)
             finally:
                 self._current_handle = None
         while timers and timers[0]._cancelled:
@@ -222,6 +224,18 @@ class WebLoop(asyncio.AbstractEventLoop):
             self._wake(0)
         elif timers:
             self._wake(timers[0]._when)
+
+    def _stopped_by(self, handle, exc):
+        # asyncio re-raises KeyboardInterrupt and SystemExit (an interrupt from the JS API's
+        # interrupt buffer, sys.exit()) after a task's step has stored them in the task, so
+        # that they stop a blocking run_forever. This loop has nothing to stop and whoever
+        # awaits the task gets the exception, so the iteration goes on. Raised by any other
+        # callback, it is reported as an error in a callback would be.
+        task = getattr(handle._callback, "__self__", None)
+        if isinstance(task, asyncio.Future) and task.done():
+            return
+        self.call_exception_handler({"message": f"{type(exc).__name__} in a callback",
+                                     "exception": exc, "handle": handle})
 
     # --- futures and tasks -----------------------------------------------------------------
 
