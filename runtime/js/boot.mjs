@@ -4,7 +4,7 @@
 // loader's folder as the default indexURL.
 
 import { PYTHON_SOURCES } from "./bridge/sources.mjs";
-import { IS_NODE, readBundleFile, resolveIndexURL, toURL } from "./host.mjs";
+import { IS_NODE, readBundleFile, readURL, resolveIndexURL, toURL } from "./host.mjs";
 import { PyodideAPI } from "./interpreter.mjs";
 import { EXECUTABLE, KILN_VERSION, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR } from "./layout.mjs";
 import { mountHostFolders } from "./mounts.mjs";
@@ -37,23 +37,28 @@ export async function boot(options, moduleURL) {
   // In browsers the interpreter downloads from now on and compiles while it does (wasm.mjs);
   // in Node it is read from disk and compiled by emscripten's glue.
   const wasm = IS_NODE ? undefined : streamWasm(new URL("python.wasm", indexURL).href);
+  // Pyodide's stdLibURL: the stdlib's core archive from elsewhere (a CDN); kiln's lazily
+  // fetched parts are looked for beside it.
+  const stdlibURL = options.stdLibURL !== undefined ? await toURL(options.stdLibURL)
+    : new URL("python_stdlib.zip", indexURL).href;
+  const stdlibDir = new URL(".", stdlibURL).href;
   const [{ default: createPythonModule }, wasmBinary, stdlibZip] = await Promise.all([
     import(new URL("python.js", indexURL).href),
     IS_NODE ? readBundleFile(indexURL, "python.wasm") : undefined,
-    readBundleFile(indexURL, "python_stdlib.zip"),
+    readURL(new URL(stdlibURL)),
   ]);
   // The last diagnostic emscripten or the loader printed: why a shared library did not load,
   // for instance.
   let diagnostic = "";
   const stdlib = await Stdlib.open(stdlibZip, {
-    indexURL, nodeFs, onFetch: options._onStdlibFetch,
+    indexURL: stdlibDir, nodeFs, onFetch: options._onStdlibFetch,
     diagnostic: (line) => {
       diagnostic = line;
       stderr.write(new TextEncoder().encode(line + "\n"));
     },
   });
   // Node without a file: URL cannot read a part synchronously: fetch them all now.
-  if (IS_NODE && !indexURL.startsWith("file:")) await stdlib.prefetch();
+  if (IS_NODE && !stdlibDir.startsWith("file:")) await stdlib.prefetch();
 
   const env = {
     PYTHONHOME: PREFIX,

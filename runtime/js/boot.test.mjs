@@ -75,3 +75,15 @@ test("a bundle missing a file is an error naming it", async () => {
   fs.unlinkSync(path.join(dir, "python_stdlib.zip"));
   await assert.rejects(booted(dir), /kiln: cannot read .*python_stdlib\.zip/);
 });
+
+test("stdLibURL: the stdlib archive from another folder, its parts beside it", async () => {
+  const stdlibDir = await mockBundle();
+  const dir = await mockBundle();
+  const fs = await import("node:fs");
+  fs.unlinkSync(path.join(dir, "python_stdlib.zip"));
+  const { py, Module } = await booted(dir, { stdLibURL: path.join(stdlibDir, "python_stdlib.zip") });
+  assert.equal(Module.FS.readFile("/usr/local/lib/python3.15/os.py", { encoding: "utf8" }), "# os\n");
+  assert.equal(py.stdlib._indexURL, pathToFileURL(stdlibDir).href + "/");
+  await assert.rejects(booted(dir, { stdLibURL: path.join(dir, "nowhere.zip") }),
+    /kiln: cannot read .*nowhere\.zip/);
+});

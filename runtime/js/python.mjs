@@ -43,6 +43,8 @@ export const version = KILN_VERSION;
  *   packages  names of packages to load from the lockfile before returning (loadPackage).
  *   lockFileURL  where the lockfile is (URL, or a path in Node); default:
  *             pyodide-lock.json in indexURL. Wheels are found relative to indexURL.
+ *   stdLibURL the stdlib's core archive (URL, or a path in Node); default:
+ *             python_stdlib.zip in indexURL. Its lazy parts are fetched from its folder.
  */
 export async function loadPython(options = {}) {
   return boot(options, import.meta.url);
