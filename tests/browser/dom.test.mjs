@@ -117,16 +117,21 @@ test("the console is a REPL: multi-line input, top-level await, history", async 
   await code.pressSequentially("return 2 * x");
   await code.press("Enter");
   await code.press("Enter");
+  // Enter runs an input only while no other input runs (it adds a line otherwise): wait for
+  // the definition to finish before typing the next one.
+  const idle = () => page.waitForFunction(() => !document.getElementById("run").disabled);
   await page.waitForFunction(() => document.getElementById("code").value === "");
+  await idle();
   await code.pressSequentially("twice(21)");
   await code.press("Enter");
   await page.waitForFunction(() => document.getElementById("output").textContent.split("\n").includes("42"));
+  await idle();
   // Top-level await of a JS promise; the value shows as Python's repr.
   await code.pressSequentially("from js import Promise; await Promise.resolve('awaited')");
   await code.press("Enter");
   await page.waitForFunction(() => document.getElementById("output").textContent.split("\n").includes("'awaited'"));
   // History: ↑ recalls the last input, ↑↑ the one before.
-  await page.waitForFunction(() => !document.getElementById("run").disabled);
+  await idle();
   await code.press("ArrowUp");
   assert.equal(await page.inputValue("#code"), "from js import Promise; await Promise.resolve('awaited')");
   await code.press("ArrowUp");
