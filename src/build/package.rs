@@ -2,7 +2,8 @@
 //!
 //! The build script kiln writes for a `package` recipe (left in `build.sh`, re-runnable):
 //! 1. creates a venv of the root's Python and installs the build requirements with pip
-//!    (`[build-system] requires` from `pyproject.toml`, plus the recipe's `requirements.build`),
+//!    (`[build-system] requires` from `pyproject.toml`, what the backend's
+//!    `get_requires_for_build_wheel` adds, and the recipe's `requirements.build`),
 //!    before any cross setting is in the environment, so pip sees the build machine; they were
 //!    resolved to exact files with hashes beforehand ([`super::requirements`]), so pip installs
 //!    from a local wheelhouse and never asks the index;
@@ -87,24 +88,39 @@ pub fn pyproject_requirements(source_dir: &Path) -> Vec<String> {
     }
 }
 
-/// Everything a package's build venv needs: `[build-system] requires`, the recipe's
-/// `requirements.build`, its host packages at their target versions (numpy for a package using
-/// its C API, so the build can import it; the headers are the target's, see
-/// [`gather_target_headers`]), and `build`, the PEP 517 front end.
+/// What a package's build venv needs, as asked of [`super::requirements`]: the static lines
+/// (`[build-system] requires`, the recipe's `requirements.build`, its host packages at their
+/// target versions, numpy for a package using its C API, so the build can import it; the
+/// headers are the target's, see [`gather_target_headers`]; and `build`, the PEP 517 front end),
+/// and what it takes to ask the project's backend for the rest (its source folder and the
+/// recipe's `backend-flags`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildRequirements {
+    pub lines: Vec<String>,
+    pub source_dir: std::path::PathBuf,
+    /// `KEY=VALUE` config settings, as the build passes them with `-C`.
+    pub config_settings: Vec<String>,
+}
+
+/// The build requirements of `recipe`, whose source is unpacked at `source_dir`.
 pub fn build_requirements(
     recipe: &Recipe,
     source_dir: &Path,
     target_packages: &[TargetPackage],
-) -> Vec<String> {
-    let mut requirements = pyproject_requirements(source_dir);
-    requirements.extend(recipe.requirements.build.iter().cloned());
-    requirements.extend(
+) -> BuildRequirements {
+    let mut lines = pyproject_requirements(source_dir);
+    lines.extend(recipe.requirements.build.iter().cloned());
+    lines.extend(
         target_packages
             .iter()
             .map(|package| format!("{}=={}", package.name, package.version)),
     );
-    requirements.push("build".to_string());
-    requirements
+    lines.push("build".to_string());
+    BuildRequirements {
+        lines,
+        source_dir: source_dir.to_path_buf(),
+        config_settings: recipe.build.backend_flags.clone(),
+    }
 }
 
 /// True when the project builds with meson-python (it gets `--cross-file`).

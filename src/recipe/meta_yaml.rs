@@ -23,7 +23,10 @@
 //! non-empty `build.post` or `build.cross-script` (steps kiln has no place for), and any key
 //! Pyodide does not define. The variables Pyodide's build scripts read (`WASM_LIBRARY_DIR`,
 //! `PYODIDE_JOBS`, `SIDE_MODULE_LDFLAGS`, `DISTDIR`, `PKGDIR`…) are set by the build stage for
-//! recipes of this format ([`super::RecipeFormat::PyodideMetaYaml`]).
+//! recipes of this format ([`super::RecipeFormat::PyodideMetaYaml`]). Not supported yet: a
+//! `source.url` that is a wheel, which pyodide-build ships as it is (kiln unpacks it and finds
+//! nothing to build). `scripts/test-pyodide-recipes` builds ten of pyodide-recipes' own
+//! recipes from a checkout.
 
 use std::path::Path;
 
