@@ -3,6 +3,7 @@
 // entries into the library folder) and its shared libraries are loaded (dylib.mjs). The
 // loader's object delegates to one PackageLoader per runtime.
 
+import { FileTree } from "./files.mjs";
 import { IS_NODE, readURL } from "./host.mjs";
 import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
@@ -334,17 +335,14 @@ export class PackageLoader {
       path: installPath(member.name, entry.install_dir, label, site),
       data: await member.read(),
     })));
-    const folders = new Set();
+    const tree = new FileTree(FS);
     let distInfo;
     for (const { path, data } of files) {
       if (path === null) continue;
-      const folder = path.slice(0, path.lastIndexOf("/"));
-      if (!folders.has(folder)) {
-        FS.mkdirTree(folder);
-        folders.add(folder);
-      }
-      FS.writeFile(path, data);
-      if (/\.dist-info\/METADATA$/.test(path)) distInfo = folder;
+      // A stored member is a view into the archive: copied, so that the file does not keep
+      // the whole archive alive.
+      tree.file(path, data.byteLength === data.buffer.byteLength ? data : data.slice());
+      if (/\.dist-info\/METADATA$/.test(path)) distInfo = path.slice(0, path.lastIndexOf("/"));
     }
     // Which installer put it there (PEP 376), as pip does, and where it came from, as
     // Pyodide's loader says it (micropip.list() shows it).

@@ -53,6 +53,7 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/bridge/sources.mjs"),
     runtime_file!("js/cli.mjs"),
     runtime_file!("js/dylib.mjs"),
+    runtime_file!("js/files.mjs"),
     runtime_file!("js/host.mjs"),
     runtime_file!("js/interpreter.mjs"),
     runtime_file!("js/layout.mjs"),

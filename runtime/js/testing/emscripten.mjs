@@ -37,6 +37,15 @@ class MockFS {
     let at = "";
     for (const part of path.split("/").filter(Boolean)) this.dirs.add((at += "/" + part));
   }
+  mkdir(path) {
+    this.dirs.add(path);
+    return { path };
+  }
+  /** Folders and files only; the mock has no MEMFS, so FileTree writes through writeFile. */
+  lookupPath(path) {
+    if (!this.dirs.has(path) && !this.files.has(path)) throw new ErrnoError(44);
+    return { node: { path } };
+  }
   writeFile(path, data) {
     this.files.set(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
   }
