@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadSharedLibraries, neededLibraries } from "./dylib.mjs";
+import { compileSideModule, loadSharedLibraries, neededLibraries } from "./dylib.mjs";
 import { mockFactory } from "./testing/emscripten.mjs";
 
 /** A side module's first bytes: a `dylink.0` section with memory info and NEEDED names. */
@@ -51,4 +51,22 @@ test("a dynlib entry's libraries are global; failures name the file and the diag
   delete bare.loadDynamicLibrary;
   await assert.rejects(loadSharedLibraries(bare, files, { global: true, label: "package z", diagnostic: () => "" }),
     /package z has shared libraries, and this runtime cannot link them/);
+});
+
+test("side modules are compiled before the preload, all at once; what does not compile is passed as it is", async () => {
+  const Module = await mockFactory()({});
+  const valid = sideModule();
+  const broken = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 99]);
+  const started = compileSideModule(valid);
+  const files = [
+    { path: "/sp/pkg/_a.cpython-315-wasm32-emscripten.so", data: valid, compiled: started },
+    { path: "/sp/pkg/_b.cpython-315-wasm32-emscripten.so", data: valid },
+    { path: "/sp/pkg/_c.cpython-315-wasm32-emscripten.so", data: broken },
+  ];
+  await loadSharedLibraries(Module, files, { global: false, label: "package pkg", diagnostic: () => "" });
+  const given = Object.fromEntries(Module.preloaded.map((path, i) => [path.split("/").pop(), Module.preloadedData[i]]));
+  assert.equal(given["_a.cpython-315-wasm32-emscripten.so"], await started, "the compilation the installation started");
+  assert.ok(given["_b.cpython-315-wasm32-emscripten.so"] instanceof WebAssembly.Module);
+  assert.equal(given["_c.cpython-315-wasm32-emscripten.so"], broken);
+  assert.equal(await compileSideModule(new Uint8Array([1, 2, 3])).then((x) => x.length), 3);
 });

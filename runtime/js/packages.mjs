@@ -7,7 +7,7 @@ import { FileTree } from "./files.mjs";
 import { IS_NODE, readURL } from "./host.mjs";
 import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
-import { loadSharedLibraries } from "./dylib.mjs";
+import { compileSideModule, loadSharedLibraries } from "./dylib.mjs";
 import { zipMembers } from "./zip.mjs";
 import { incompatibility, parseWheelName } from "./tags.mjs";
 
@@ -331,10 +331,12 @@ export class PackageLoader {
     const FS = this.FS;
     const label = `package ${name} (${entry.file_name})`;
     const members = zipMembers(bytes, label);
-    const files = await Promise.all(members.map(async (member) => ({
-      path: installPath(member.name, entry.install_dir, label, site),
-      data: await member.read(),
-    })));
+    const files = await Promise.all(members.map(async (member) => {
+      const path = installPath(member.name, entry.install_dir, label, site);
+      const data = await member.read();
+      // Side modules start compiling while the rest unpacks (dylib.mjs).
+      return { path, data, compiled: path?.endsWith(".so") ? compileSideModule(data) : undefined };
+    }));
     const tree = new FileTree(FS);
     let distInfo;
     for (const { path, data } of files) {

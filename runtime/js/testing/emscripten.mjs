@@ -130,6 +130,7 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
       errors: 0, // PyErr_Print calls
       initialized: false,
       preloaded: [],
+      preloadedData: [], // what each preload was given: bytes or a compiled WebAssembly.Module
       dynamicLibraries: [],
       LDSO: { loadedLibsByName: {} },
       live: () => handles.size,
@@ -164,6 +165,7 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
       FS_createPreloadedFile(parent, name, data, canRead, canWrite, onload, onerror) {
         const path = `${parent}/${name}`;
         Module.preloaded.push(path);
+        Module.preloadedData.push(data);
         queueMicrotask(fail.has(path) ? onerror : onload);
       },
       async loadDynamicLibrary(path, flags, localScope) {
