@@ -28,10 +28,12 @@ export function compileSideModule(bytes) {
 }
 
 /**
- * The libraries a side module links against by name: the WASM_DYLINK_NEEDED list of its
- * `dylink.0` section, which emscripten requires to be the module's first section.
+ * What a side module's `dylink.0` section (emscripten requires it to be the first) says about
+ * linking it: `needed`, the libraries it links against by name (WASM_DYLINK_NEEDED), and
+ * `weak`, the names of its weak imports (WASM_DYLINK_IMPORT_INFO), which the loader resolves
+ * to 0 when nothing defines them.
  */
-export function neededLibraries(bytes) {
+export function dylinkInfo(bytes) {
   let at = 8;
   const leb = () => {
     let value = 0;
@@ -46,18 +48,81 @@ export function neededLibraries(bytes) {
     at += length;
     return new TextDecoder().decode(bytes.subarray(at - length, at));
   };
-  if (bytes[at++] !== 0) return [];
+  const info = { needed: [], weak: new Set() };
+  if (bytes[at++] !== 0) return info;
   const size = leb();
   const end = Math.min(at + size, bytes.length);
-  if (text() !== "dylink.0") return [];
-  const needed = [];
+  if (text() !== "dylink.0") return info;
   while (at < end) {
     const type = bytes[at++];
     const next = leb() + at;
-    if (type === 2 /* WASM_DYLINK_NEEDED */) for (let n = leb(); n > 0; n--) needed.push(text());
+    if (type === 2 /* WASM_DYLINK_NEEDED */) {
+      for (let n = leb(); n > 0; n--) info.needed.push(text());
+    } else if (type === 4 /* WASM_DYLINK_IMPORT_INFO */) {
+      for (let n = leb(); n > 0; n--) {
+        text(); // module
+        const field = text();
+        if (leb() & 1 /* WASM_SYMBOL_BINDING_WEAK */) info.weak.add(field);
+      }
+    }
     at = next;
   }
-  return needed;
+  return info;
+}
+
+/** The libraries a side module links against by name (see dylinkInfo). */
+export const neededLibraries = (bytes) => dylinkInfo(bytes).needed;
+
+// Imports emscripten's loader answers for every side module itself (memory and table, the
+// stack pointer, where the module's data and table slots went).
+const LOADER_PROVIDED = new Set([
+  "memory", "__indirect_function_table", "__stack_pointer", "__memory_base", "__table_base",
+]);
+const SYMBOL_MODULES = new Set(["env", "GOT.mem", "GOT.func", "wasi_snapshot_preview1"]);
+
+/**
+ * A slim runtime's interpreter exports only what its distribution's side modules import
+ * (docs/size.md), so a wheel from elsewhere may import a symbol nothing defines; emscripten
+ * would load it and fail at the first call, or at instantiation with an opaque LinkError.
+ * This refuses such a package before anything of it is installed: each side module's imports
+ * (not weak ones) must be defined by the interpreter or a library loaded globally (the
+ * dynamic linker's symbols, `LDSO`) or by the package's own side modules. `files` as for
+ * loadSharedLibraries, with their compilations; what does not compile is left to the loader.
+ */
+export async function refuseMissingSymbols(Module, files, label) {
+  const modules = files.filter(({ data }) => isWasm(data));
+  const compiled = await Promise.all(modules.map((m) => m.compiled ?? compileSideModule(m.data)));
+  const defined = new Set();
+  for (const dso of Object.values(Module.LDSO?.loadedLibsByName ?? {})) {
+    if (dso.global && dso.exports && typeof dso.exports === "object") {
+      for (const name of Object.keys(dso.exports)) defined.add(name);
+    }
+  }
+  for (const module of compiled) {
+    if (!(module instanceof WebAssembly.Module)) continue;
+    for (const { name } of WebAssembly.Module.exports(module)) defined.add(name);
+  }
+  const problems = [];
+  modules.forEach(({ path, data }, i) => {
+    if (!(compiled[i] instanceof WebAssembly.Module)) return;
+    const { weak } = dylinkInfo(data);
+    const missing = new Set();
+    for (const { module, name } of WebAssembly.Module.imports(compiled[i])) {
+      if (!SYMBOL_MODULES.has(module) || LOADER_PROVIDED.has(name) || weak.has(name)) continue;
+      if (!defined.has(name)) missing.add(name);
+    }
+    if (missing.size) {
+      const names = [...missing].sort();
+      const shown = names.slice(0, 8).join(", ") + (names.length > 8 ? `, and ${names.length - 8} more` : "");
+      problems.push(`${baseName(path)} imports ${names.length} symbol(s) it does not export: ${shown}`);
+    }
+  });
+  if (problems.length) {
+    throw new Error(`kiln: cannot load ${label}: this runtime is the slim variant, whose ` +
+      "interpreter exports only what its distribution's packages import, and " +
+      `${problems.join("; ")}. Put the package in the distribution and make the slim runtime ` +
+      "again (`kiln build-recipes … --install --slim`), or use the full runtime");
+  }
 }
 
 /**

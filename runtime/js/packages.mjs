@@ -5,9 +5,9 @@
 
 import { FileTree } from "./files.mjs";
 import { IS_NODE, readURL } from "./host.mjs";
-import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
+import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES, VARIANT } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
-import { compileSideModule, loadSharedLibraries } from "./dylib.mjs";
+import { compileSideModule, loadSharedLibraries, refuseMissingSymbols } from "./dylib.mjs";
 import { zipMembers } from "./zip.mjs";
 import { incompatibility, parseWheelName } from "./tags.mjs";
 
@@ -337,6 +337,11 @@ export class PackageLoader {
       // Side modules start compiling while the rest unpacks (dylib.mjs).
       return { path, data, compiled: path?.endsWith(".so") ? compileSideModule(data) : undefined };
     }));
+    // A slim runtime refuses a package whose side modules import what it does not export,
+    // before any of its files is written.
+    if (VARIANT === "slim") {
+      await refuseMissingSymbols(this._Module, files.filter((f) => f.path?.endsWith(".so")), label);
+    }
     const tree = new FileTree(FS);
     let distInfo;
     for (const { path, data } of files) {

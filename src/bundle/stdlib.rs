@@ -677,7 +677,11 @@ mod tests {
         let core = names(&archives.core);
         assert!(core.contains(&"encodings/__init__.py".to_string()));
         assert!(core.contains(&"encodings/__pycache__/__init__.cpython-315.pyc".to_string()));
-        assert!(!core.iter().any(|name| name.starts_with("json/__pycache__/")));
+        assert!(
+            !core
+                .iter()
+                .any(|name| name.starts_with("json/__pycache__/"))
+        );
     }
 
     #[test]
