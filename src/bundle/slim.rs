@@ -404,11 +404,11 @@ pub fn bridge_symbols() -> Vec<String> {
 /// the weak ones the full interpreter defines (an export the linker cannot find fails the
 /// link), the bridge's C API and the recipe's own list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ExportLists {
+pub struct ExportList {
     pub exported_functions: Vec<String>,
 }
 
-impl ExportLists {
+impl ExportList {
     /// Fails, naming them, when side modules import (not weakly) symbols that even the full
     /// interpreter lacks: they could not load in the full runtime either.
     pub fn new(requirements: &Requirements, kit: &LinkKit) -> Result<Self, SlimError> {
@@ -473,7 +473,7 @@ pub struct Relink<'a> {
 impl Relink<'_> {
     /// Links the interpreter from `kit` with `exports`, or takes it from the cache. The
     /// script that ran is left in the work folder (`slim-link.sh`, with `link.log`).
-    pub fn link(&self, kit: &LinkKit, exports: &ExportLists) -> Result<Interpreter, SlimError> {
+    pub fn link(&self, kit: &LinkKit, exports: &ExportList) -> Result<Interpreter, SlimError> {
         let lists = serde_json::to_vec_pretty(exports).expect("export lists serialise");
         let key = {
             let mut hasher = KeyHasher::new();
@@ -680,7 +680,7 @@ pub fn install(
     relink: &Relink,
 ) -> Result<SlimInfo, SlimError> {
     let requirements = Requirements::of_dist(dist)?;
-    let exports = ExportLists::new(&requirements, kit)?;
+    let exports = ExportList::new(&requirements, kit)?;
     let interpreter = relink.link(kit, &exports)?;
     let symbols = interpreter_symbols(&interpreter.wasm).map_err(SlimError::Interpreter)?;
     check(&requirements, &symbols)?;

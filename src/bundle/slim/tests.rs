@@ -166,7 +166,7 @@ fn export_lists_add_the_bridge_and_the_recipes_names() {
         .into_iter()
         .collect(),
     };
-    let lists = ExportLists::new(&requirements, &kit).unwrap();
+    let lists = ExportList::new(&requirements, &kit).unwrap();
     for name in [
         "_PyLong_FromLong",
         "___cpp_exception",
@@ -187,14 +187,14 @@ fn export_lists_add_the_bridge_and_the_recipes_names() {
         strong: ["PyLong_FromLong".to_string()].into(),
         ..requirements.clone()
     };
-    let narrowed = ExportLists::new(&narrowed, &kit).unwrap();
+    let narrowed = ExportList::new(&narrowed, &kit).unwrap();
     assert!(
         !narrowed
             .exported_functions
             .iter()
             .any(|n| n == "_optional_hook")
     );
-    let error = ExportLists::new(&requirements, &kit).unwrap_err();
+    let error = ExportList::new(&requirements, &kit).unwrap_err();
     assert!(
         error.to_string().contains("libopenblas.so: malloc"),
         "{error}"
