@@ -74,8 +74,10 @@ impl<'a> RuntimeTests<'a> {
     fn bundle(&self, runtime: &Artifact) -> Result<PathBuf, TestError> {
         let home = self.settings.build_dir().join(".runtime");
         let mut key = crate::hash::KeyHasher::new();
-        key.field("runtime", &runtime.info.key)
-            .field("loader", bundle::runtime::loader_for(self.abi));
+        key.field("runtime", &runtime.info.key).field(
+            "loader",
+            bundle::runtime::loader_for(self.abi, bundle::slim::FULL),
+        );
         let dir = home.join(key.finish().short(16));
         if dir.join("runtime.json").is_file() {
             return Ok(dir);

@@ -9,7 +9,7 @@ import { PyodideAPI } from "./interpreter.mjs";
 import { EXECUTABLE, KILN_VERSION, LIBRARY_DIR, LOCKFILE, PREFIX, SITE_PACKAGES, STDLIB_DIR } from "./layout.mjs";
 import { mountHostFolders } from "./mounts.mjs";
 import { Stdlib } from "./stdlib.mjs";
-import { streamWasm } from "./wasm.mjs";
+import { afterCompilation, streamWasm } from "./wasm.mjs";
 import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
 
 /** Loads the runtime; `options` as for loadPython, `moduleURL` the loader's own URL. */
@@ -108,6 +108,7 @@ export async function boot(options, moduleURL) {
   });
 
   const Module = await (wasm ? Promise.race([created, wasm.failure]) : created);
+  await afterCompilation();
 
   // Which of fds 0-2 are terminals (command line only): emscripten cannot ask the host.
   const ttys = options._ttys ?? [false, false, false];

@@ -1,6 +1,8 @@
 // Shared libraries (wasm side modules) a package brings: which libraries each links against by
 // name, and loading them all asynchronously before Python imports anything from the package.
 
+import { afterCompilation } from "./wasm.mjs";
+
 // "\0asm": a shared object that is not WebAssembly is left to fail at its import.
 const isWasm = (b) =>
   b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
@@ -8,11 +10,30 @@ const baseName = (path) => path.slice(path.lastIndexOf("/") + 1);
 // A Python extension module's file name (PEP 3149 tag or the stable ABI's).
 const EXTENSION_MODULE = /\.(cpython-[^.]+|abi3)\.so$/;
 
+// Browsers refuse to instantiate a compiled module synchronously on the main thread above a
+// size (Chromium: 8 MB), which emscripten's loader does with a module compiled beforehand.
+const PRECOMPILE_LIMIT = 8 * 1024 * 1024;
+
 /**
- * The libraries a side module links against by name: the WASM_DYLINK_NEEDED list of its
- * `dylink.0` section, which emscripten requires to be the module's first section.
+ * Starts compiling a side module now (V8 compiles on other threads), so that compiling a
+ * package's modules overlaps with unpacking the rest of it and with each other; emscripten's
+ * loader would otherwise compile and instantiate them one after another, the main thread
+ * waiting on each. Resolves to the WebAssembly.Module, or to the bytes themselves for what
+ * is not WebAssembly, is too large (PRECOMPILE_LIMIT) or does not compile: emscripten's loader
+ * then takes them as before and reports the error it meets.
  */
-export function neededLibraries(bytes) {
+export function compileSideModule(bytes) {
+  if (!isWasm(bytes) || bytes.length > PRECOMPILE_LIMIT) return Promise.resolve(bytes);
+  return WebAssembly.compile(bytes).catch(() => bytes);
+}
+
+/**
+ * What a side module's `dylink.0` section (emscripten requires it to be the first) says about
+ * linking it: `needed`, the libraries it links against by name (WASM_DYLINK_NEEDED), and
+ * `weak`, the names of its weak imports (WASM_DYLINK_IMPORT_INFO), which the loader resolves
+ * to 0 when nothing defines them.
+ */
+export function dylinkInfo(bytes) {
   let at = 8;
   const leb = () => {
     let value = 0;
@@ -27,26 +48,90 @@ export function neededLibraries(bytes) {
     at += length;
     return new TextDecoder().decode(bytes.subarray(at - length, at));
   };
-  if (bytes[at++] !== 0) return [];
+  const info = { needed: [], weak: new Set() };
+  if (bytes[at++] !== 0) return info;
   const size = leb();
   const end = Math.min(at + size, bytes.length);
-  if (text() !== "dylink.0") return [];
-  const needed = [];
+  if (text() !== "dylink.0") return info;
   while (at < end) {
     const type = bytes[at++];
     const next = leb() + at;
-    if (type === 2 /* WASM_DYLINK_NEEDED */) for (let n = leb(); n > 0; n--) needed.push(text());
+    if (type === 2 /* WASM_DYLINK_NEEDED */) {
+      for (let n = leb(); n > 0; n--) info.needed.push(text());
+    } else if (type === 4 /* WASM_DYLINK_IMPORT_INFO */) {
+      for (let n = leb(); n > 0; n--) {
+        text(); // module
+        const field = text();
+        if (leb() & 1 /* WASM_SYMBOL_BINDING_WEAK */) info.weak.add(field);
+      }
+    }
     at = next;
   }
-  return needed;
+  return info;
+}
+
+/** The libraries a side module links against by name (see dylinkInfo). */
+export const neededLibraries = (bytes) => dylinkInfo(bytes).needed;
+
+// Imports emscripten's loader answers for every side module itself (memory and table, the
+// stack pointer, where the module's data and table slots went).
+const LOADER_PROVIDED = new Set([
+  "memory", "__indirect_function_table", "__stack_pointer", "__memory_base", "__table_base",
+]);
+const SYMBOL_MODULES = new Set(["env", "GOT.mem", "GOT.func", "wasi_snapshot_preview1"]);
+
+/**
+ * A slim runtime's interpreter exports only what its distribution's side modules import
+ * (docs/size.md), so a wheel from elsewhere may import a symbol nothing defines; emscripten
+ * would load it and fail at the first call, or at instantiation with an opaque LinkError.
+ * This refuses such a package before anything of it is installed: each side module's imports
+ * (not weak ones) must be defined by the interpreter or a library loaded globally (the
+ * dynamic linker's symbols, `LDSO`) or by the package's own side modules. `files` as for
+ * loadSharedLibraries, with their compilations; what does not compile is left to the loader.
+ */
+export async function refuseMissingSymbols(Module, files, label) {
+  const modules = files.filter(({ data }) => isWasm(data));
+  const compiled = await Promise.all(modules.map((m) => m.compiled ?? compileSideModule(m.data)));
+  const defined = new Set();
+  for (const dso of Object.values(Module.LDSO?.loadedLibsByName ?? {})) {
+    if (dso.global && dso.exports && typeof dso.exports === "object") {
+      for (const name of Object.keys(dso.exports)) defined.add(name);
+    }
+  }
+  for (const module of compiled) {
+    if (!(module instanceof WebAssembly.Module)) continue;
+    for (const { name } of WebAssembly.Module.exports(module)) defined.add(name);
+  }
+  const problems = [];
+  modules.forEach(({ path, data }, i) => {
+    if (!(compiled[i] instanceof WebAssembly.Module)) return;
+    const { weak } = dylinkInfo(data);
+    const missing = new Set();
+    for (const { module, name } of WebAssembly.Module.imports(compiled[i])) {
+      if (!SYMBOL_MODULES.has(module) || LOADER_PROVIDED.has(name) || weak.has(name)) continue;
+      if (!defined.has(name)) missing.add(name);
+    }
+    if (missing.size) {
+      const names = [...missing].sort();
+      const shown = names.slice(0, 8).join(", ") + (names.length > 8 ? `, and ${names.length - 8} more` : "");
+      problems.push(`${baseName(path)} imports ${names.length} symbol(s) it does not export: ${shown}`);
+    }
+  });
+  if (problems.length) {
+    throw new Error(`kiln: cannot load ${label}: this runtime is the slim variant, whose ` +
+      "interpreter exports only what its distribution's packages import, and " +
+      `${problems.join("; ")}. Put the package in the distribution and make the slim runtime ` +
+      "again (`kiln build-recipes … --install --slim`), or use the full runtime");
+  }
 }
 
 /**
  * Loads the shared libraries a package brought, before Python imports anything from it.
- * Every side module is compiled and instantiated asynchronously (browsers refuse synchronous
- * compiles of large modules on the main thread) by emscripten's preload plugin for `.so`
- * files, which registers the instance under its path; Python's later dlopen of that path
- * (the import of an extension module) then finds it ready instead of compiling it.
+ * Every side module is compiled asynchronously (browsers refuse synchronous compiles of large
+ * modules on the main thread), all at once (`compiled`, a file's compileSideModule promise if
+ * its installation started one, or started here), and instantiated by emscripten's preload
+ * plugin for `.so` files, which registers the instance under its path; Python's later dlopen
+ * of that path (the import of an extension module) then finds it ready instead of compiling it.
  *
  * Libraries that other modules link against by name (`libfoo.so` in their dylink section) are
  * also put into emscripten's dynamic linker now, under their path and their file name:
@@ -66,12 +151,16 @@ export async function loadSharedLibraries(Module, files, { global, label, diagno
 
   // emscripten 6 has it on FS only; older ones also exported it as FS_createPreloadedFile.
   const createPreloadedFile = Module.FS.createPreloadedFile ?? Module.FS_createPreloadedFile;
-  const preload = ({ path, data }) => new Promise((resolve, reject) => {
-    createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
-      true, true, resolve,
-      () => reject(new Error(`kiln: cannot load ${path} from ${label}: ${diagnostic()}`)),
-      true /* already written, do not create the file again */);
-  });
+  const code = new Map(modules.map((m) => [m.path, m.compiled ?? compileSideModule(m.data)]));
+  const preload = async ({ path }) => {
+    const data = await code.get(path);
+    return new Promise((resolve, reject) => {
+      createPreloadedFile(path.slice(0, path.lastIndexOf("/")), baseName(path), data,
+        true, true, resolve,
+        () => reject(new Error(`kiln: cannot load ${path} from ${label}: ${diagnostic()}`)),
+        true /* already written, do not create the file again */);
+    });
+  };
 
   if (libraries.length) {
     const { loadDynamicLibrary, LDSO } = Module;
@@ -98,6 +187,7 @@ export async function loadSharedLibraries(Module, files, { global, label, diagno
       LDSO.loadedLibsByName[baseName(library.path)] ??= LDSO.loadedLibsByName[library.path];
     }
   }
-  // The plugin instantiates one module at a time, in the order asked.
+  // The plugin instantiates one module at a time, in the order asked (here: as compiled).
   await Promise.all(extensions.map(preload));
+  await afterCompilation();
 }

@@ -9,6 +9,10 @@ export const PLATFORM_TAG = "pyemscripten_2026_5_wasm32";
 // kiln's version: the JS API's `version` and Python's `pyodide.__version__` (written the
 // same way).
 export const KILN_VERSION = "0.1.0";
+// "full": the platform's runtime, which loads any wheel of its platform; "slim": an interpreter
+// that exports only what its distribution's side modules import (docs/size.md), rewritten the
+// same way by `build-recipes --install --slim`.
+export const VARIANT = "full";
 
 // The runtime was configured with --prefix=/usr/local: its own sys.prefix, and where
 // CPython's path computation looks for lib/python3XY.zip without any further setting.

@@ -3,10 +3,11 @@
 // entries into the library folder) and its shared libraries are loaded (dylib.mjs). The
 // loader's object delegates to one PackageLoader per runtime.
 
+import { FileTree } from "./files.mjs";
 import { IS_NODE, readURL } from "./host.mjs";
-import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES } from "./layout.mjs";
+import { LIBRARY_DIR, PREFIX, PYTHON_VERSION, SITE_PACKAGES, VARIANT } from "./layout.mjs";
 import { indexLock, normalizeName, resolvePackages } from "./lockfile.mjs";
-import { loadSharedLibraries } from "./dylib.mjs";
+import { compileSideModule, loadSharedLibraries, refuseMissingSymbols } from "./dylib.mjs";
 import { zipMembers } from "./zip.mjs";
 import { incompatibility, parseWheelName } from "./tags.mjs";
 
@@ -330,21 +331,25 @@ export class PackageLoader {
     const FS = this.FS;
     const label = `package ${name} (${entry.file_name})`;
     const members = zipMembers(bytes, label);
-    const files = await Promise.all(members.map(async (member) => ({
-      path: installPath(member.name, entry.install_dir, label, site),
-      data: await member.read(),
-    })));
-    const folders = new Set();
+    const files = await Promise.all(members.map(async (member) => {
+      const path = installPath(member.name, entry.install_dir, label, site);
+      const data = await member.read();
+      // Side modules start compiling while the rest unpacks (dylib.mjs).
+      return { path, data, compiled: path?.endsWith(".so") ? compileSideModule(data) : undefined };
+    }));
+    // A slim runtime refuses a package whose side modules import what it does not export,
+    // before any of its files is written.
+    if (VARIANT === "slim") {
+      await refuseMissingSymbols(this._Module, files.filter((f) => f.path?.endsWith(".so")), label);
+    }
+    const tree = new FileTree(FS);
     let distInfo;
     for (const { path, data } of files) {
       if (path === null) continue;
-      const folder = path.slice(0, path.lastIndexOf("/"));
-      if (!folders.has(folder)) {
-        FS.mkdirTree(folder);
-        folders.add(folder);
-      }
-      FS.writeFile(path, data);
-      if (/\.dist-info\/METADATA$/.test(path)) distInfo = folder;
+      // A stored member is a view into the archive: copied, so that the file does not keep
+      // the whole archive alive.
+      tree.file(path, data.byteLength === data.buffer.byteLength ? data : data.slice());
+      if (/\.dist-info\/METADATA$/.test(path)) distInfo = path.slice(0, path.lastIndexOf("/"));
     }
     // Which installer put it there (PEP 376), as pip does, and where it came from, as
     // Pyodide's loader says it (micropip.list() shows it).

@@ -8,6 +8,7 @@
 // a file read in Node, a synchronous XMLHttpRequest in browsers; prefetch() fetches parts
 // ahead without blocking.
 
+import { FileTree } from "./files.mjs";
 import { IS_NODE, readURL } from "./host.mjs";
 import { STDLIB_DIR } from "./layout.mjs";
 import { zipMembers } from "./zip.mjs";
@@ -94,16 +95,13 @@ export class Stdlib {
   /** Writes the core and the placeholders into the file system (before Python starts). */
   install(FS) {
     this._FS = FS;
-    for (const [name, bytes] of this._files) {
-      const path = `${STDLIB_DIR}/${name}`;
-      FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-      FS.writeFile(path, bytes, { canOwn: true });
-    }
+    const tree = new FileTree(FS);
+    for (const [name, bytes] of this._files) tree.file(`${STDLIB_DIR}/${name}`, bytes);
     this._files = [];
     for (const [part, { files }] of Object.entries(this._parts)) {
       const nodes = [];
       for (const [name, size] of files) {
-        nodes.push(this._placeholder(`${STDLIB_DIR}/${name}`, size, part));
+        nodes.push(this._placeholder(tree, `${STDLIB_DIR}/${name}`, size, part));
       }
       this._pending.set(part, nodes);
     }
@@ -120,11 +118,8 @@ export class Stdlib {
   }
 
   /** A file of `part` at `path` whose first read loads the part. */
-  _placeholder(path, size, part) {
-    const FS = this._FS;
-    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
-    FS.writeFile(path, new Uint8Array(0));
-    const node = FS.lookupPath(path).node;
+  _placeholder(tree, path, size, part) {
+    const node = tree.file(path, new Uint8Array(0));
     node.contents = null;
     node.usedBytes = size;
     // Streams keep the operations they were opened with, so the wrappers stay in place and

@@ -15,6 +15,7 @@
 
 pub mod precompress;
 pub mod runtime;
+pub mod slim;
 pub mod stdlib;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,8 @@ pub struct BundleOptions<'a> {
 /// What `dist/runtime.json` records.
 #[derive(Serialize)]
 struct RuntimeInfo<'a> {
+    /// [`slim::FULL`]; `--slim` rewrites it ([`slim::install`]).
+    variant: &'a str,
     abi: &'a str,
     platform: &'a str,
     python: &'a str,
@@ -92,7 +95,10 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
         })?;
         write(name, &bytes)?;
     }
-    write("python.mjs", runtime::loader_for(options.abi).as_bytes())?;
+    write(
+        "python.mjs",
+        runtime::loader_for(options.abi, slim::FULL).as_bytes(),
+    )?;
     write("console.html", CONSOLE.as_bytes())?;
     write("console.mjs", CONSOLE_SESSION.as_bytes())?;
     let archives = stdlib::archives(
@@ -106,6 +112,7 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     }
     remove_stale_parts(dist, &archives)?;
     let info = RuntimeInfo {
+        variant: slim::FULL,
         abi: &options.abi.id,
         platform: &options.abi.platform,
         python: options.python_version,
@@ -116,6 +123,14 @@ pub fn assemble(prefix: &Path, dist: &Path, options: &BundleOptions) -> Result<(
     let mut json = serde_json::to_string_pretty(&info).expect("runtime info serialises");
     json.push('\n');
     write("runtime.json", json.as_bytes())
+}
+
+/// The variant of the runtime in `dist` as its `runtime.json` says (`None` without one, or
+/// one written before variants).
+pub fn variant(dist: &Path) -> Option<String> {
+    let text = fs_err::read_to_string(dist.join("runtime.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("variant")?.as_str().map(str::to_string)
 }
 
 /// Removes lazy stdlib parts an earlier bundle wrote that this one does not have (and their

@@ -57,6 +57,7 @@ pub const RUNTIME_SOURCES: &[SourceFile] = &[
     runtime_file!("js/bridge/sources.mjs"),
     runtime_file!("js/cli.mjs"),
     runtime_file!("js/dylib.mjs"),
+    runtime_file!("js/files.mjs"),
     runtime_file!("js/host.mjs"),
     runtime_file!("js/interpreter.mjs"),
     runtime_file!("js/layout.mjs"),
@@ -127,18 +128,20 @@ pub fn loader() -> String {
 }
 
 /// The loader for `abi`'s platform: `layout.mjs`'s `PYTHON_VERSION` and `PLATFORM_TAG` lines
-/// rewritten with the platform file's values, and `KILN_VERSION` with kiln's.
-pub fn loader_for(abi: &crate::toolchain::Abi) -> String {
+/// rewritten with the platform file's values, `KILN_VERSION` with kiln's and `VARIANT` with
+/// the runtime's variant ([`super::slim::FULL`] or [`super::slim::SLIM`]).
+pub fn loader_for(abi: &crate::toolchain::Abi, variant: &str) -> String {
     let mut text = loader();
     for (name, value) in [
         ("PYTHON_VERSION", abi.python.to_string()),
         ("PLATFORM_TAG", abi.platform.clone()),
         ("KILN_VERSION", env!("CARGO_PKG_VERSION").to_string()),
+        ("VARIANT", variant.to_string()),
     ] {
         let prefix = format!("const {name} = \"");
         let start = text
             .find(&prefix)
-            .expect("layout.mjs declares PYTHON_VERSION, PLATFORM_TAG and KILN_VERSION");
+            .expect("layout.mjs declares PYTHON_VERSION, PLATFORM_TAG, KILN_VERSION and VARIANT");
         let value_start = start + prefix.len();
         let end = value_start
             + text[value_start..]

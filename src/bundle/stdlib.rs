@@ -4,10 +4,12 @@
 //! ```text
 //! lib/python3.15/ (the runtime build's stdlib, sources and `__pycache__` bytecode)
 //!   ├─ left out by policy ([`LEFT_OUT`]: tests, GUI toolkits, installers…; each can be asked back)
-//!   ├─ core  → python_stdlib.zip            (boot, the loader's helper, the common imports)
+//!   ├─ core  → python_stdlib.zip            (boot, the loader's helper, the common imports;
+//!   │                                        the hottest of them as bytecode, [`CORE_BYTECODE`])
 //!   └─ parts → python_stdlib-<part>.zip     (one per other top-level package, one `modules`
-//!                                            part for the other single-file modules, and the
-//!                                            `lib-dynload` side modules with their users)
+//!                                            part for the other single-file modules, the
+//!                                            `lib-dynload` side modules with their users, and
+//!                                            `sources`: the sources of the core's bytecode)
 //! ```
 //! Every archive is *stored* (not deflated): they travel compressed by HTTP (`.br`/`.gz`
 //! beside them, see [`crate::bundle::precompress`]), and brotli or gzip over the whole archive
@@ -220,6 +222,61 @@ const DYNLOAD_PARTS: &[(&str, &str)] = &[
 /// The part for the single-file modules that are not core.
 pub const MODULES_PART: &str = "modules";
 
+/// Core modules that ship as bytecode (`dir/__pycache__/x.cpython-3XY.pyc`, unchecked-hash,
+/// from the runtime build) with their sources in the lazy part [`SOURCES_PART`]: what a boot
+/// and `import numpy` import from the core, measured with `sys.modules` (docs/size.md).
+/// Compiling them was 0.35 s of CPU in every run that imports numpy (1.2 s in all, of which
+/// 0.9 s compiling; Pyodide imports most of them at boot). Python's path finder still finds
+/// `x.py` (a placeholder until read), and loads the bytecode beside it without reading it; a
+/// traceback or `inspect.getsource` reads the source, which fetches the part. Bytecode is
+/// twice the size of the source once compressed, hence a list and not the whole core:
+/// these 40 cost 0.29 MB gzip more than their sources.
+pub const CORE_BYTECODE: &[&str] = &[
+    "_compat_pickle.py",
+    "_opcode_metadata.py",
+    "_py_warnings.py",
+    "_weakrefset.py",
+    "annotationlib.py",
+    "ast.py",
+    "collections/__init__.py",
+    "contextlib.py",
+    "contextvars.py",
+    "copyreg.py",
+    "ctypes/__init__.py",
+    "ctypes/_endian.py",
+    "datetime.py",
+    "dis.py",
+    "encodings/__init__.py",
+    "encodings/aliases.py",
+    "encodings/utf_8.py",
+    "enum.py",
+    "functools.py",
+    "importlib/__init__.py",
+    "inspect.py",
+    "keyword.py",
+    "numbers.py",
+    "opcode.py",
+    "operator.py",
+    "pickle.py",
+    "platform.py",
+    "re/__init__.py",
+    "re/_casefix.py",
+    "re/_compiler.py",
+    "re/_constants.py",
+    "re/_parser.py",
+    "reprlib.py",
+    "struct.py",
+    "textwrap.py",
+    "token.py",
+    "types.py",
+    "typing.py",
+    "warnings.py",
+    "weakref.py",
+];
+
+/// The lazy part with the sources of [`CORE_BYTECODE`].
+pub const SOURCES_PART: &str = "sources";
+
 /// How the bundle ships the stdlib.
 #[derive(Debug, Clone, Default)]
 pub struct StdlibOptions {
@@ -305,11 +362,22 @@ pub fn archives(
         let Some((shipped, source)) = shipped_name(relative, path, options)? else {
             continue;
         };
-        let part = if options.lazy {
+        let mut part = if options.lazy {
             part_of(relative)
         } else {
             None
         };
+        if !options.bytecode && part.is_none() && CORE_BYTECODE.contains(&relative.as_str()) {
+            let (name, pyc) = cached_bytecode(relative, path)?;
+            let bytes = fs_err::read(&pyc).map_err(|error| BundleError::Read {
+                path: pyc.clone(),
+                source: error,
+            })?;
+            groups.entry(None).or_default().add(name, bytes, false);
+            if options.lazy {
+                part = Some(SOURCES_PART.to_string());
+            }
+        }
         let bytes = fs_err::read(&source).map_err(|error| BundleError::Read {
             path: source.clone(),
             source: error,
@@ -413,6 +481,21 @@ fn shipped_name(
         return Ok(Some((format!("{relative}c"), pyc)));
     }
     Ok(Some((relative.to_string(), path.to_path_buf())))
+}
+
+/// The bytecode of `relative` (`dir/x.py`, at `path`) as the runtime build's `__pycache__`
+/// has it: its name in the bundle (`dir/__pycache__/x.cpython-3XY.pyc`) and its file.
+fn cached_bytecode(relative: &str, path: &Path) -> Result<(String, PathBuf), BundleError> {
+    let missing = || BundleError::NoBytecode {
+        path: path.to_path_buf(),
+    };
+    let pyc = bytecode_path(path).ok_or_else(missing)?;
+    let file_name = pyc.file_name().ok_or_else(missing)?.to_string_lossy();
+    let name = match relative.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/__pycache__/{file_name}"),
+        None => format!("__pycache__/{file_name}"),
+    };
+    Ok((name, pyc))
 }
 
 /// `dir/__pycache__/x.cpython-3XY.pyc` for `dir/x.py` (the one bytecode file there).
@@ -531,9 +614,15 @@ mod tests {
             ..StdlibOptions::default()
         };
         let archives = archives(dir.path(), &options, 315_532_800).unwrap();
+        // `encodings/__init__.py` is one of CORE_BYTECODE: its bytecode in the core, its
+        // source in the part `sources`.
         assert_eq!(
             names(&archives.core),
-            [INDEX_MEMBER, "encodings/__init__.py", "json/__init__.py"]
+            [
+                INDEX_MEMBER,
+                "encodings/__pycache__/__init__.cpython-315.pyc",
+                "json/__init__.py"
+            ]
         );
         let parts: Vec<&str> = archives.parts.keys().map(String::as_str).collect();
         assert_eq!(
@@ -543,8 +632,13 @@ mod tests {
                 "python_stdlib-encodings.zip",
                 "python_stdlib-frozen.zip",
                 "python_stdlib-modules.zip",
+                "python_stdlib-sources.zip",
                 "python_stdlib-unicodedata.zip",
             ]
+        );
+        assert_eq!(
+            names(&archives.parts["python_stdlib-sources.zip"]),
+            ["encodings/__init__.py"]
         );
         assert_eq!(
             names(&archives.parts["python_stdlib-encodings.zip"]),
@@ -573,6 +667,29 @@ mod tests {
         let again = archives_again(dir.path(), &options);
         assert_eq!(archives.core, again.core);
         assert_eq!(archives.parts, again.parts);
+    }
+
+    #[test]
+    fn one_archive_has_the_core_bytecode_beside_its_sources() {
+        let dir = stdlib(TREE);
+        let archives = archives(dir.path(), &StdlibOptions::default(), 315_532_800).unwrap();
+        assert!(archives.parts.is_empty());
+        let core = names(&archives.core);
+        assert!(core.contains(&"encodings/__init__.py".to_string()));
+        assert!(core.contains(&"encodings/__pycache__/__init__.cpython-315.pyc".to_string()));
+        assert!(
+            !core
+                .iter()
+                .any(|name| name.starts_with("json/__pycache__/"))
+        );
+    }
+
+    #[test]
+    fn core_bytecode_names_files_of_the_core() {
+        for file in CORE_BYTECODE {
+            assert!(file.ends_with(".py"), "{file}");
+            assert_eq!(part_of(file), None, "{file} is not in the core");
+        }
     }
 
     fn archives_again(path: &Path, options: &StdlibOptions) -> StdlibArchives {

@@ -134,6 +134,7 @@ pub fn run(settings: &Settings, args: BuildArgs) -> anyhow::Result<ExitCode> {
             no_build: false,
             dist: Default::default(),
             compile: false,
+            slim: false,
             json: false,
             no_progress: false,
         },

@@ -60,6 +60,14 @@ pub struct BuildRecipesArgs {
     /// (`--stdlib-bytecode`)
     #[arg(long, requires = "install")]
     pub compile: bool,
+    /// With `--install`: the slim variant, for an application whose packages are all in the
+    /// distribution. The interpreter is relinked to export only what the distribution's side
+    /// modules import (and what the loader calls): smaller and faster to start, but not a
+    /// general `pyemscripten` runtime, since a wheel from elsewhere may import a symbol it
+    /// does not export (the loader then refuses it, naming the symbols). `runtime.json` and
+    /// the lockfile's `info` say `"variant": "slim"`
+    #[arg(long, requires = "install")]
+    pub slim: bool,
     /// Progress as one JSON object per line on stdout
     #[arg(long)]
     pub json: bool,
@@ -452,6 +460,16 @@ pub fn run_with_recipes(
                 install_dir.display()
             );
         }
+        if args.slim {
+            slim(
+                settings,
+                &toolchain,
+                abi,
+                &built,
+                &install_dir,
+                installed.runtime,
+            )?;
+        }
         if wheels_only {
             eprintln!(
                 "kiln: {} wheel(s) in `{}`",
@@ -505,6 +523,47 @@ pub fn run_with_recipes(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `--slim`: the runtime in `install_dir` relinked for the distribution there
+/// ([`kiln::bundle::slim`]).
+fn slim(
+    settings: &Settings,
+    toolchain: &toolchain::Toolchain,
+    abi: &Abi,
+    built: &[(&Recipe, &Artifact)],
+    install_dir: &Path,
+    has_runtime: bool,
+) -> anyhow::Result<()> {
+    use kiln::bundle::slim::{self, LinkKit, Relink};
+    let runtime = built
+        .iter()
+        .find(|(recipe, _)| recipe.build.kind == kiln::recipe::BuildKind::Runtime)
+        .filter(|_| has_runtime)
+        .map(|(_, artifact)| *artifact)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "`--slim` relinks the runtime, and this installation has none\n\nhint: select the runtime recipe too (`cpython`), or a package that depends on it"
+            )
+        })?;
+    let kit = LinkKit::open(&runtime.prefix(), abi.python)?;
+    let started = Instant::now();
+    eprintln!("kiln: slim runtime: relinking the interpreter for the distribution's side modules");
+    let relink = Relink {
+        toolchain,
+        work: &settings.build_dir().join(".slim"),
+        cache: &settings.cache_dir.join("slim-v0"),
+    };
+    let info =
+        slim::install(install_dir, abi, &kit, &relink).context("cannot make the slim runtime")?;
+    eprintln!(
+        "kiln: slim runtime: the interpreter offers {} symbols to {} side modules ({}, {:.1} s)",
+        info.symbols,
+        info.side_modules,
+        if info.cached { "cached link" } else { "linked" },
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn print_summary(rows: &[Row], wall: f64, critical_path: f64) {

@@ -89,6 +89,7 @@ pub fn run(settings: &Settings, args: VenvArgs) -> anyhow::Result<ExitCode> {
             shard_timeout: 0,
             no_build: false,
             compile: false,
+            slim: false,
             json: false,
             no_progress: false,
         },

@@ -248,10 +248,11 @@ pub fn build(dist: &Path, options: &LockOptions) -> Result<Lockfile, LockError> 
             entry.unvendored_tests = true;
         }
     }
-    Ok(Lockfile {
-        info: options.runtime.lock_info(),
-        packages,
-    })
+    let mut info = options.runtime.lock_info();
+    // A slim runtime (`--slim`) is not a general one: the lockfile says so too.
+    info.variant =
+        crate::bundle::variant(dist).filter(|variant| variant != crate::bundle::slim::FULL);
+    Ok(Lockfile { info, packages })
 }
 
 fn file_name(path: &Path) -> String {

@@ -38,6 +38,11 @@ pub struct LockInfo {
     /// `emscripten_<version>`, as Pyodide writes it: the wheel platform tag without `_{arch}`.
     pub platform: String,
     pub python: String,
+    /// `slim` for a slim runtime (`build-recipes --install --slim`), which loads only wheels
+    /// whose imports its interpreter exports; absent for the platform's full runtime (and in
+    /// Pyodide's lockfiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// The distribution's version (kiln's own, here).
     pub version: String,
 }
@@ -143,6 +148,7 @@ mod tests {
                 arch: "wasm32".into(),
                 platform: "emscripten_3_1_69".into(),
                 python: "3.13.5".into(),
+                variant: None,
                 version: "0.1.0".into(),
             },
             packages: BTreeMap::from([

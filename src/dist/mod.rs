@@ -160,6 +160,7 @@ impl Runtime {
             python: self
                 .python
                 .map_or_else(String::new, |python| python.to_string()),
+            variant: None,
             version: env!("CARGO_PKG_VERSION").to_string(),
         }
     }

@@ -27,5 +27,6 @@ mod runtime;
 mod rust;
 mod scipy;
 mod skeleton;
+mod slim;
 mod stack;
 mod toolchain;

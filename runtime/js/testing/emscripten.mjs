@@ -59,6 +59,15 @@ class MockFS {
     let at = "";
     for (const part of path.split("/").filter(Boolean)) this.dirs.add((at += "/" + part));
   }
+  mkdir(path) {
+    this.dirs.add(path);
+    return { path };
+  }
+  /** Folders and files only; the mock has no MEMFS, so FileTree writes through writeFile. */
+  lookupPath(path) {
+    if (!this.dirs.has(path) && !this.files.has(path)) throw new ErrnoError(44);
+    return { node: { path } };
+  }
   writeFile(path, data) {
     this.files.set(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
   }
@@ -145,6 +154,7 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
       errors: 0, // PyErr_Print calls
       initialized: false,
       preloaded: [],
+      preloadedData: [], // what each preload was given: bytes or a compiled WebAssembly.Module
       dynamicLibraries: [],
       LDSO: { loadedLibsByName: {} },
       live: () => handles.size,
@@ -179,6 +189,7 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
       FS_createPreloadedFile(parent, name, data, canRead, canWrite, onload, onerror) {
         const path = `${parent}/${name}`;
         Module.preloaded.push(path);
+        Module.preloadedData.push(data);
         queueMicrotask(fail.has(path) ? onerror : onload);
       },
       async loadDynamicLibrary(path, flags, localScope) {

@@ -305,7 +305,7 @@ fn the_loader_takes_the_platform_files_python_and_tag() {
         crate::toolchain::Abi::load(&crate::toolchain::platform::project_platform()).unwrap();
     abi.python = "3.16".parse().unwrap();
     abi.platform = "pyemscripten_2027_0_wasm32".into();
-    let loader = super::loader_for(&abi);
+    let loader = super::loader_for(&abi, crate::bundle::slim::FULL);
     assert!(loader.contains("const PYTHON_VERSION = \"3.16\";"));
     assert!(loader.contains("const PLATFORM_TAG = \"pyemscripten_2027_0_wasm32\";"));
     assert!(loader.contains(&format!(
