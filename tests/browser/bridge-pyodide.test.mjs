@@ -170,7 +170,10 @@ d = js.diffNested.to_py()
     const fromJs = await f(1);
     f.destroy();
     py.runPython("progress = []\nasync def t():\n    await asyncio.sleep(0.01)\n    progress.append(1)\ntask = asyncio.ensure_future(t())");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both runtimes get time until the task is done (a loaded machine may need more than 10 ms).
+    for (let k = 0; k < 500 && !value(py, "task.done()"); k++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const progressed = value(py, "[progress, task.done(), type(asyncio.get_event_loop()).__name__]");
     const rejected = await caughtAsync(py.runPythonAsync("await asyncio.sleep(0)\nraise TypeError('late')"));
     const jsRejection = await py.runPythonAsync(
