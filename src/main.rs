@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         return code;
     }
     install_panic_hook();
+    kiln::run::groups::forward_stop_signals();
     let args = cli::Cli::parse();
     init_logging(args.global.verbose, args.global.quiet);
     match cli::run(args) {

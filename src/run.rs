@@ -11,6 +11,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
+pub mod groups;
+
 /// How many trailing lines of a failed command's log are shown to the user.
 pub const TAIL_LINES: usize = 40;
 
@@ -73,15 +75,24 @@ pub fn run_logged_status(command: &mut Command, log: &Path) -> Result<ExitStatus
     let stdout = file.file().try_clone().map_err(log_error)?;
     let stderr = file.file().try_clone().map_err(log_error)?;
     tracing::debug!(command = %describe(command), log = %log.display(), "running");
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(stdout))
-        .stderr(Stdio::from(stderr))
-        .status()
-        .map_err(|source| RunError::Spawn {
-            program: program_name(command),
-            source,
-        })
+    let program = program_name(command);
+    // A group of its own, which the signals that stop kiln are passed to (see `groups`).
+    let started = std::os::unix::process::CommandExt::process_group(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::from(stderr)),
+        0,
+    )
+    .spawn();
+    let mut child = match started {
+        Ok(child) => child,
+        Err(source) => return Err(RunError::Spawn { program, source }),
+    };
+    let _listed = groups::list(child.id());
+    child
+        .wait()
+        .map_err(|source| RunError::Spawn { program, source })
 }
 
 /// The last `count` lines of a file, decoded lossily (build tools print any bytes).

@@ -245,6 +245,59 @@ fn sigkill_mid_build_then_rerun_completes_and_verifies() {
     assert!(verify.status.success(), "{}", text(&verify.stdout));
 }
 
+/// SIGTERM (a CI job's timeout, `kill`) while a build script waits on a tool it started: kiln
+/// passes the signal to the build's process group, so nothing of the build outlives kiln, and
+/// kiln ends by that signal. (Before, the tool was left to init, still running.)
+#[test]
+fn sigterm_mid_build_leaves_no_process_of_the_build() {
+    use std::os::unix::process::ExitStatusExt;
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    toolchain();
+    let dir = recipes("synthetic-sigterm");
+    let marker = 4_100_000 + std::process::id();
+    let recipe = dir.join("syn-slow-a/recipe.toml");
+    let text = std::fs::read_to_string(&recipe).unwrap();
+    assert!(text.contains("\nsleep 3\n"), "{text}");
+    let text = text.replace("\nsleep 3\n", &format!("\nsleep {marker} & wait\n"));
+    std::fs::write(&recipe, text).unwrap();
+    let mut child = kiln()
+        .arg("--recipe-dir")
+        .arg(&dir)
+        .args(["build-recipes", "syn-slow-a"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sleeping = || {
+        Command::new("pgrep")
+            .args(["-f", &format!("^sleep {marker}$")])
+            .output()
+            .expect("pgrep")
+            .status
+            .success()
+    };
+    let started = Instant::now();
+    while !sleeping() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the build never started its tool"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: a plain kill(2) of the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    let stopped = Instant::now();
+    while sleeping() {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(5),
+            "the build's tool outlived kiln"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn two_processes_building_the_same_recipes_both_succeed() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
