@@ -1,0 +1,173 @@
+//! Matplotlib 3.10 with kiln's FreeType and Qhull, and kiln's contourpy, kiwisolver, fontTools
+//! and Pillow: one figure (lines, filled and line contours, a histogram, a Delaunay
+//! triangulation) rendered by Agg in the runtime and by Matplotlib's own x86_64 wheel on the
+//! host, compared pixel by pixel, the numbers behind it, the SVG and PDF backends, and a slice
+//! of Matplotlib's test suite (the `matplotlib-tests` wheel) in the runtime.
+//!
+//! The figure holds no text: the host's wheel (3.11.2: the index has no 3.10 wheel for CPython
+//! 3.15) renders glyphs with the FreeType it bundles, kiln's with FreeType 2.13, and their
+//! hinting differs. Text goes through FreeType in a check of its
+//! own (the extent of a string, within a pixel).
+//!
+//! These tests are heavy (docs/stack.md has the build times): `#[ignore]`d here and run by
+//! `scripts/test-heavy`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use super::{pytest_in_runtime, runtime_and_host, stack_dist};
+use crate::common::scratch;
+
+fn matplotlib_dist() -> PathBuf {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| stack_dist("dist-matplotlib", &["matplotlib"]))
+        .clone()
+}
+
+/// Prints `RESULT {json}`: the figure's RGB pixels (240 × 180) and their sha256, contour
+/// levels and path sizes, the triangulation, a FreeType text extent, tick labels, and the SVG
+/// and PDF backends' output.
+const FIGURE: &str = r#"
+import hashlib, io, json
+import numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import matplotlib.tri as mtri
+from matplotlib import ft2font
+from PIL import Image
+r = {"backend": matplotlib.get_backend()}
+x = np.linspace(0.0, 4.0 * np.pi, 200)
+fig, axes = plt.subplots(2, 2, figsize=(4.8, 3.6), dpi=50)
+axes[0, 0].plot(x, np.sin(x), "-", x, np.cos(x), "--o", markevery=20)
+X, Y = np.meshgrid(np.linspace(-2, 2, 41), np.linspace(-2, 2, 41))
+Z = np.exp(-(X ** 2 + Y ** 2)) - 0.5 * np.exp(-((X - 1) ** 2 + (Y - 1) ** 2))
+cs = axes[0, 1].contourf(X, Y, Z, levels=8, cmap="viridis")
+axes[0, 1].contour(X, Y, Z, levels=8, colors="k", linewidths=0.5)
+rng = np.random.default_rng(17)
+axes[1, 0].hist(rng.normal(size=500), bins=20, color="tab:orange")
+pts = rng.uniform(size=(30, 2))
+tri = mtri.Triangulation(pts[:, 0], pts[:, 1])
+axes[1, 1].triplot(tri, lw=0.5)
+r["ticks"] = [t.get_text() for t in axes[0, 0].get_xticklabels()]
+for ax in axes.flat:
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.tight_layout()
+buf = io.BytesIO()
+fig.savefig(buf, format="png")
+img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+r["size"] = list(img.size)
+r["pixels"] = list(img.tobytes())
+r["pixels_sha256"] = hashlib.sha256(img.tobytes()).hexdigest()
+r["triangles"] = len(tri.triangles)
+r["contour_levels"] = [round(float(v), 12) for v in cs.levels]
+r["contour_vertices"] = [len(p.vertices) for p in cs.get_paths()]
+font = ft2font.FT2Font(matplotlib.font_manager.findfont("DejaVu Sans"))
+font.set_size(12, 72)
+font.set_text("Matplotlib in wasm")
+r["text_extent"] = [round(v / 64) for v in font.get_width_height()]
+svg = io.BytesIO()
+plt.rcParams["svg.hashsalt"] = "kiln"
+fig.savefig(svg, format="svg", metadata={"Date": None})
+r["svg_paths"] = svg.getvalue().count(b"<path ")
+pdf = io.BytesIO()
+fig.savefig(pdf, format="pdf", metadata={"CreationDate": None})
+r["pdf_pages"] = pdf.getvalue().count(b"/Type /Page\n") + pdf.getvalue().count(b"/Type /Page ")
+print("RESULT " + json.dumps(r, sort_keys=True))
+"#;
+
+/// The same script in the runtime and on the host renders the same figure: numbers agree,
+/// and the pixels differ in at most 0.5% of the values, by less than 1 on average.
+#[test]
+#[ignore = "heavy: run by scripts/test-heavy"]
+fn matplotlib_renders_like_the_host_in_the_runtime() {
+    let dist = matplotlib_dist();
+    let (runtime, host) = runtime_and_host(
+        &dist,
+        "matplotlib-host-venv",
+        // The index has no 3.10 wheel for CPython 3.15 on x86_64: the host runs 3.11.2,
+        // whose Agg renders a figure without text as 3.10 does.
+        &["matplotlib==3.11.2"],
+        FIGURE,
+    );
+    super::assert_agree(
+        &runtime,
+        &host,
+        1e-12,
+        &["pixels", "pixels_sha256", "text_extent"],
+    );
+    let extent = |value: &serde_json::Value| -> Vec<i64> {
+        let list = value.as_array().expect("a list");
+        list.iter().map(|v| v.as_i64().expect("pixels")).collect()
+    };
+    let (ours, theirs) = (
+        extent(&runtime["text_extent"]),
+        extent(&host["text_extent"]),
+    );
+    assert!(
+        ours.iter().zip(&theirs).all(|(a, b)| (a - b).abs() <= 1),
+        "text extent {ours:?} against {theirs:?}"
+    );
+    let pixels = |value: &serde_json::Value| -> Vec<i64> {
+        value
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_i64().expect("a byte"))
+            .collect()
+    };
+    let (ours, theirs) = (pixels(&runtime["pixels"]), pixels(&host["pixels"]));
+    assert_eq!(ours.len(), theirs.len());
+    let differing = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+    let total: i64 = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).sum();
+    let mean = total as f64 / ours.len() as f64;
+    eprintln!(
+        "figure: {differing} of {} values differ, mean absolute difference {mean:.4}",
+        ours.len()
+    );
+    assert!(
+        differing * 200 <= ours.len() && mean < 1.0,
+        "{differing} values differ"
+    );
+}
+
+/// Matplotlib's own tests (from the `matplotlib-tests` wheel): image comparisons of figures
+/// that hold text are xfailed by Matplotlib itself with a FreeType other than 2.6.1.
+#[test]
+#[ignore = "heavy: run by scripts/test-heavy"]
+fn matplotlib_test_suite_runs_in_the_runtime() {
+    let dist = matplotlib_dist();
+    let work = scratch("matplotlib-pytest");
+    let site = "/usr/local/lib/python3.15/site-packages";
+    let paths: Vec<String> = MODULES.iter().map(|m| format!("{site}/{m}")).collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let rootdir = format!("--rootdir={site}");
+    pytest_in_runtime(
+        &dist,
+        &work,
+        "matplotlib,matplotlib-tests,pytest,hypothesis",
+        &paths,
+        &[&rootdir],
+        DESELECTED,
+    );
+}
+
+/// The test modules run, relative to site-packages.
+const MODULES: &[&str] = &[
+    "matplotlib/tests/test_cbook.py",
+    "matplotlib/tests/test_colors.py",
+    "matplotlib/tests/test_ticker.py",
+    "matplotlib/tests/test_dates.py",
+    "matplotlib/tests/test_transforms.py",
+    "matplotlib/tests/test_path.py",
+    "matplotlib/tests/test_triangulation.py",
+    "matplotlib/tests/test_contour.py",
+    "matplotlib/tests/test_mlab.py",
+    "matplotlib/tests/test_scale.py",
+    "matplotlib/tests/test_ft2font.py",
+    "matplotlib/tests/test_agg.py",
+];
+
+/// Known failures, with the reason; ids are relative to the rootdir (site-packages).
+const DESELECTED: &[(&str, &str)] = &[];
