@@ -9,6 +9,7 @@
 mod matplotlib;
 mod pandas;
 mod pillow;
+mod pure;
 mod ssl;
 
 use std::path::{Path, PathBuf};
