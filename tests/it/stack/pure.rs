@@ -16,7 +16,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("fonttools", "4.68.0"),
     ("idna", "3.20"),
     ("joblib", "1.6.0"),
-    ("mpmath", "1.4.1"),
+    ("mpmath", "1.3.0"),
     ("networkx", "3.7"),
     ("pyparsing", "3.3.3"),
     ("python-dateutil", "4.0.0"),
