@@ -460,6 +460,12 @@ pub fn run_with_recipes(
                 install_dir.display()
             );
         }
+        for (removed, by) in &installed.replaced {
+            eprintln!(
+                "kiln: removed `{removed}` from `{}`: replaced by `{by}`",
+                install_dir.display()
+            );
+        }
         if args.slim {
             slim(
                 settings,

@@ -34,11 +34,14 @@ pub struct AssembleOptions<'a> {
 }
 
 /// What went into the folder.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Installed {
     pub runtime: bool,
     pub wheels: usize,
     pub shared_libraries: usize,
+    /// Files of earlier builds removed because a build installed the same package or library
+    /// in another version or with another tag: (removed, installed in its place).
+    pub replaced: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +95,11 @@ pub fn assemble(
                 installed.runtime = true;
             }
             BuildKind::SharedLibrary if everything => {
-                install_shared_library(recipe, artifact, dist, options.source_date_epoch)?;
+                let file =
+                    install_shared_library(recipe, artifact, dist, options.source_date_epoch)?;
+                installed
+                    .replaced
+                    .extend(remove_other_versions(dist, &file)?);
                 installed.shared_libraries += 1;
             }
             BuildKind::Package => {
@@ -101,7 +108,12 @@ pub fn assemble(
                     Contents::WheelsOf(names) => names.contains(recipe.package.name.as_str()),
                 };
                 if wanted {
-                    installed.wheels += install_wheels(artifact, dist)?;
+                    for file in install_wheels(artifact, dist)? {
+                        installed
+                            .replaced
+                            .extend(remove_other_versions(dist, &file)?);
+                        installed.wheels += 1;
+                    }
                 }
             }
             _ => {}
@@ -138,7 +150,7 @@ fn install_shared_library(
     artifact: &Artifact,
     dist: &Path,
     epoch: u64,
-) -> Result<(), AssembleError> {
+) -> Result<String, AssembleError> {
     let lib = artifact.prefix().join("lib");
     let read_error = |path: &Path| {
         let path = path.to_path_buf();
@@ -160,10 +172,8 @@ fn install_shared_library(
             name: recipe.package.name.clone(),
         });
     }
-    let target = dist.join(format!(
-        "{}-{}.zip",
-        recipe.package.name, recipe.package.version
-    ));
+    let file_name = format!("{}-{}.zip", recipe.package.name, recipe.package.version);
+    let target = dist.join(&file_name);
     let write_error = |source| AssembleError::Write {
         path: target.clone(),
         source,
@@ -176,17 +186,18 @@ fn install_shared_library(
         )
         .map_err(|error| write_error(std::io::Error::other(error)))?
         .into_inner();
-    crate::fs::write_atomic(&target, &bytes).map_err(write_error)
+    crate::fs::write_atomic(&target, &bytes).map_err(write_error)?;
+    Ok(file_name)
 }
 
-/// Copies a package's wheels into the folder (each atomically); returns how many.
-fn install_wheels(artifact: &Artifact, dist: &Path) -> Result<usize, AssembleError> {
+/// Copies a package's wheels into the folder (each atomically); returns their file names.
+fn install_wheels(artifact: &Artifact, dist: &Path) -> Result<Vec<String>, AssembleError> {
     let wheels = artifact.prefix().join("wheels");
     let read_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| AssembleError::Read { path, source }
     };
-    let mut count = 0;
+    let mut installed = Vec::new();
     for entry in fs_err::read_dir(&wheels).map_err(read_error(&wheels))? {
         let path = entry.map_err(read_error(&wheels))?.path();
         let Some(file_name) = path.file_name() else {
@@ -198,7 +209,124 @@ fn install_wheels(artifact: &Artifact, dist: &Path) -> Result<usize, AssembleErr
             path: target.clone(),
             source,
         })?;
-        count += 1;
+        installed.push(file_name.to_string_lossy().into_owned());
     }
-    Ok(count)
+    installed.sort();
+    Ok(installed)
+}
+
+/// The package a distribution file is of, for files kiln installs: a wheel's distribution
+/// name (`charset_normalizer` of `charset_normalizer-3.5.3-….whl`, normalized as PEP 503 does)
+/// or a shared library's name (`openssl` of `openssl-3.5.7.zip`). `None` for other files.
+fn package_of(file_name: &str) -> Option<(String, &'static str)> {
+    let (stem, kind) = if let Some(stem) = file_name.strip_suffix(".whl") {
+        (stem, "whl")
+    } else if let Some(stem) = file_name.strip_suffix(".zip") {
+        (stem, "zip")
+    } else {
+        return None;
+    };
+    let (name, rest) = stem.split_once('-')?;
+    if name.is_empty() || rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let normalized = name.to_ascii_lowercase().replace(['-', '.'], "_");
+    Some((normalized, kind))
+}
+
+/// Removes the files in `dist` of the same package as `installed` (a file just written there)
+/// in another version or with other tags: an earlier `--install` of another version left them,
+/// and two wheels of one package make the lockfile ambiguous. The `python_stdlib*.zip` files
+/// and files of other packages are left alone.
+fn remove_other_versions(
+    dist: &Path,
+    installed: &str,
+) -> Result<Vec<(String, String)>, AssembleError> {
+    let Some(package) = package_of(installed) else {
+        return Ok(Vec::new());
+    };
+    let read_error = |source| AssembleError::Read {
+        path: dist.to_path_buf(),
+        source,
+    };
+    let mut removed = Vec::new();
+    for entry in fs_err::read_dir(dist).map_err(read_error)? {
+        let entry = entry.map_err(read_error)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == installed || package_of(&name).as_ref() != Some(&package) {
+            continue;
+        }
+        let path = entry.path();
+        if !entry.file_type().map_err(read_error)?.is_file() {
+            continue;
+        }
+        fs_err::remove_file(&path).map_err(|source| AssembleError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        removed.push((name, installed.to_string()));
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_matched_by_package_not_by_prefix() {
+        assert_eq!(
+            package_of("charset_normalizer-3.5.3-py3-none-any.whl"),
+            Some(("charset_normalizer".into(), "whl"))
+        );
+        assert_eq!(
+            package_of("openssl-3.5.7.zip"),
+            Some(("openssl".into(), "zip"))
+        );
+        assert_eq!(package_of("python_stdlib.zip"), None);
+        assert_eq!(package_of("python_stdlib-sources.zip"), None);
+        assert_eq!(package_of("pyodide-lock.json"), None);
+    }
+
+    #[test]
+    fn an_install_replaces_other_versions_of_the_package_only() {
+        let dist = tempfile::tempdir().unwrap();
+        for name in [
+            "mpmath-1.4.1-py3-none-any.whl",
+            "mpmath-1.3.0-py3-none-any.whl",
+            "mpmath_tests-1.4.1-py3-none-any.whl",
+            "numpy-2.5.5-cp315-cp315-pyemscripten_2026_5_wasm32.whl",
+            "openssl-3.5.6.zip",
+            "openssl-3.5.7.zip",
+            "python_stdlib.zip",
+        ] {
+            fs_err::write(dist.path().join(name), b"x").unwrap();
+        }
+        let removed = remove_other_versions(dist.path(), "mpmath-1.3.0-py3-none-any.whl").unwrap();
+        assert_eq!(
+            removed,
+            [(
+                "mpmath-1.4.1-py3-none-any.whl".to_string(),
+                "mpmath-1.3.0-py3-none-any.whl".to_string()
+            )]
+        );
+        let removed = remove_other_versions(dist.path(), "openssl-3.5.7.zip").unwrap();
+        assert_eq!(removed.len(), 1, "{removed:?}");
+        let mut left: Vec<String> = fs_err::read_dir(dist.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "mpmath-1.3.0-py3-none-any.whl",
+                "mpmath_tests-1.4.1-py3-none-any.whl",
+                "numpy-2.5.5-cp315-cp315-pyemscripten_2026_5_wasm32.whl",
+                "openssl-3.5.7.zip",
+                "python_stdlib.zip",
+            ]
+        );
+    }
 }
