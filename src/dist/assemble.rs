@@ -7,12 +7,14 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use super::file::FolderLock;
 use crate::bundle::{self, BundleError, BundleOptions};
 use crate::cache::Artifact;
 use crate::recipe::{BuildKind, Recipe};
 use crate::toolchain::Abi;
+use crate::wheel::filename::{WheelFilename, normalize_name};
 
 /// Which of the finished builds go into the folder.
 #[derive(Debug, Clone, Copy)]
@@ -216,22 +218,18 @@ fn install_wheels(artifact: &Artifact, dist: &Path) -> Result<Vec<String>, Assem
 }
 
 /// The package a distribution file is of, for files kiln installs: a wheel's distribution
-/// name (`charset_normalizer` of `charset_normalizer-3.5.3-….whl`, normalized as PEP 503 does)
-/// or a shared library's name (`openssl` of `openssl-3.5.7.zip`). `None` for other files.
+/// name (read by [`WheelFilename`]) or a shared library's (`openssl` of `openssl-3.5.7.zip`),
+/// normalized as wheel file names are. `None` for other files (`python_stdlib.zip`…).
 fn package_of(file_name: &str) -> Option<(String, &'static str)> {
-    let (stem, kind) = if let Some(stem) = file_name.strip_suffix(".whl") {
-        (stem, "whl")
-    } else if let Some(stem) = file_name.strip_suffix(".zip") {
-        (stem, "zip")
-    } else {
-        return None;
-    };
-    let (name, rest) = stem.split_once('-')?;
-    if name.is_empty() || rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
+    if file_name.ends_with(".whl") {
+        let wheel = WheelFilename::from_str(file_name).ok()?;
+        return Some((normalize_name(wheel.name())?, "whl"));
+    }
+    let (name, version) = file_name.strip_suffix(".zip")?.split_once('-')?;
+    if !version.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    let normalized = name.to_ascii_lowercase().replace(['-', '.'], "_");
-    Some((normalized, kind))
+    Some((normalize_name(name)?, "zip"))
 }
 
 /// Removes the files in `dist` of the same package as `installed` (a file just written there)

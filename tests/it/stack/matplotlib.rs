@@ -112,25 +112,5 @@ fn matplotlib_renders_like_the_host_in_the_runtime() {
         (ours[0] - theirs[0]).abs() * 25 <= theirs[0] && (ours[1] - theirs[1]).abs() <= 1,
         "text extent {ours:?} against {theirs:?}"
     );
-    let pixels = |value: &serde_json::Value| -> Vec<i64> {
-        value
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|v| v.as_i64().expect("a byte"))
-            .collect()
-    };
-    let (ours, theirs) = (pixels(&runtime["pixels"]), pixels(&host["pixels"]));
-    assert_eq!(ours.len(), theirs.len());
-    let differing = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
-    let total: i64 = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).sum();
-    let mean = total as f64 / ours.len() as f64;
-    eprintln!(
-        "figure: {differing} of {} values differ, mean absolute difference {mean:.4}",
-        ours.len()
-    );
-    assert!(
-        differing * 200 <= ours.len() && mean < 1.0,
-        "{differing} values differ"
-    );
+    super::assert_pixels_close("figure", &runtime["pixels"], &host["pixels"], 200);
 }

@@ -81,6 +81,37 @@ pub fn assert_agree(
     }
 }
 
+/// Asserts that two lists of pixel values (JSON arrays of bytes) have the same length, that at
+/// most one value in `per` differs, and that the mean absolute difference is below 1.
+pub fn assert_pixels_close(
+    what: &str,
+    runtime: &serde_json::Value,
+    host: &serde_json::Value,
+    per: usize,
+) {
+    let pixels = |value: &serde_json::Value| -> Vec<i64> {
+        value
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_i64().expect("a byte"))
+            .collect()
+    };
+    let (ours, theirs) = (pixels(runtime), pixels(host));
+    assert_eq!(ours.len(), theirs.len());
+    let differing = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+    let total: i64 = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).sum();
+    let mean = total as f64 / ours.len() as f64;
+    eprintln!(
+        "{what}: {differing} of {} values differ, mean absolute difference {mean:.4}",
+        ours.len()
+    );
+    assert!(
+        differing * per <= ours.len() && mean < 1.0,
+        "{what}: {differing} values differ"
+    );
+}
+
 /// The unpacked source of `recipe` (its sdist, for test suites that are not in the wheel):
 /// `kiln fetch` unpacks it into `.kiln/build/<recipe>/src`, copied to a scratch folder.
 pub fn fetched_source(recipe: &str) -> PathBuf {

@@ -54,27 +54,7 @@ fn pillow_matches_the_host_in_the_runtime() {
     let dist = pillow_dist();
     let (runtime, host) = runtime_and_host(&dist, "pillow-host-venv", &["pillow==13.0.0"], IMAGING);
     super::assert_agree(&runtime, &host, 0.0, &["text"]);
-    let pixels = |value: &serde_json::Value| -> Vec<i64> {
-        value
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|v| v.as_i64().expect("a byte"))
-            .collect()
-    };
-    let (ours, theirs) = (pixels(&runtime["text"]), pixels(&host["text"]));
-    assert_eq!(ours.len(), theirs.len());
-    let differing = ours.iter().zip(&theirs).filter(|(a, b)| a != b).count();
-    let total: i64 = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).sum();
-    let mean = total as f64 / ours.len() as f64;
-    eprintln!(
-        "text: {differing} of {} pixels differ, mean absolute difference {mean:.3}",
-        ours.len()
-    );
-    assert!(
-        differing * 100 <= ours.len() && mean < 1.0,
-        "{differing} pixels differ"
-    );
+    super::assert_pixels_close("text", &runtime["text"], &host["text"], 100);
 }
 
 /// Pillow's own tests (the sdist's `Tests/`), a slice of codecs and core operations. The whole
