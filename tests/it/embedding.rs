@@ -11,14 +11,21 @@ use std::process::Command;
 use crate::common::{browser_test_deps, kiln, project_dir, run, scratch, text, write};
 use crate::packages::wheels;
 
+/// Runs `source` as a Node module in `dir`; it must succeed within 5 minutes (a script that
+/// loops, such as an interrupt that never arrives, fails the test with what it printed so far
+/// instead of holding the whole test run).
 fn node(dir: &std::path::Path, source: &str) -> String {
     let script = dir.join("main.mjs");
     write(&script, source);
-    let output = run(Command::new("node").arg(&script).current_dir(dir));
+    let output = run(Command::new("timeout")
+        .args(["--kill-after=10", "300", "node"])
+        .arg(&script)
+        .current_dir(dir));
     let stdout = text(&output.stdout);
     assert!(
         output.status.success(),
-        "{stdout}\n{}",
+        "{} (124: still running after 300 s)\n{stdout}\n{}",
+        output.status,
         text(&output.stderr)
     );
     stdout
