@@ -88,12 +88,18 @@ const errors = [];
 pyodide.setStderr({{ batched: (line) => errors.push(line) }});
 pyodide.runPython("import asyncio"); // not while the signal may come: it takes a while
 const other = pyodide.runPythonAsync("import asyncio\nawait asyncio.sleep(0.5)\n'other task done'");
+// The signal is sent once the loop's task runs (it says so in `looping`): sent on a timer
+// alone, on a loaded machine it could land in the other task's step and be taken there, and
+// the loop would never stop.
+const looping = new Int32Array(new SharedArrayBuffer(4));
+globalThis.looping = looping;
 const third = new Worker(`
-  const {{ workerData }} = require("node:worker_threads");
-  setTimeout(() => Atomics.store(workerData, 0, 2), 300);
-`, {{ eval: true, workerData: buffer }});
+  const {{ workerData: [buffer, looping] }} = require("node:worker_threads");
+  Atomics.wait(looping, 0, 0);
+  setTimeout(() => Atomics.store(buffer, 0, 2), 300);
+`, {{ eval: true, workerData: [buffer, looping] }});
 try {{
-  await pyodide.runPythonAsync("while True: pass");
+  await pyodide.runPythonAsync("import js\njs.Atomics.store(js.looping, 0, 1)\njs.Atomics.notify(js.looping, 0)\nwhile True: pass");
   console.log("task not interrupted");
 }} catch (error) {{
   console.log("task raised", error.type);
