@@ -7,6 +7,7 @@
 //! `#[ignore]`d and run by `scripts/test-heavy` (docs/stack.md has the figures).
 
 mod matplotlib;
+mod numeric;
 mod pandas;
 mod pillow;
 mod pure;
