@@ -11,7 +11,9 @@ mod numeric;
 mod pandas;
 mod pillow;
 mod pure;
+mod skimage;
 mod ssl;
+mod statsmodels;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
