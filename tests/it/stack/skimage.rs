@@ -91,7 +91,18 @@ fn skimage_test_suite_runs_in_the_runtime() {
         &source,
         "scikit-image,pytest,hypothesis",
         MODULES,
-        &["-p", "no:doctest", "-m", "not slow"],
+        // The sdist's top conftest only swaps the terminal reporter for pytest-pretty's (not
+        // in the runtime): conftest files above `tests/skimage` are not read. Its `addopts`
+        // stop after 5 failures; none are kept.
+        &[
+            "-p",
+            "no:doctest",
+            "--confcutdir=tests/skimage",
+            "-o",
+            "addopts=",
+            "-m",
+            "not slow",
+        ],
         DESELECTED,
     );
 }
@@ -110,4 +121,14 @@ const MODULES: &[&str] = &[
 ];
 
 /// Known failures, with the reason; ids are relative to the sdist.
-const DESELECTED: &[(&str, &str)] = &[];
+const DESELECTED: &[(&str, &str)] = &[
+    (
+        "tests/skimage/measure/test_regionprops.py::test_all_props_3d",
+        "marching cubes sets an array's `shape`, deprecated in NumPy 2.5 (newer than this \
+         scikit-image), and the suite turns warnings into errors",
+    ),
+    (
+        "tests/skimage/measure/test_regionprops.py::test_feret_diameter_max_3d",
+        "the same NumPy 2.5 deprecation in marching cubes",
+    ),
+];
