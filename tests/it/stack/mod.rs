@@ -12,6 +12,7 @@ mod pandas;
 mod pillow;
 mod pure;
 mod skimage;
+mod sklearn;
 mod ssl;
 mod statsmodels;
 
