@@ -6,6 +6,7 @@
 //! Light packages (their build fits CI's budget) run with `scripts/test`; heavy ones are
 //! `#[ignore]`d and run by `scripts/test-heavy` (docs/stack.md has the figures).
 
+mod lxml;
 mod matplotlib;
 mod numeric;
 mod pandas;
