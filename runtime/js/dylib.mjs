@@ -129,14 +129,22 @@ export async function refuseMissingSymbols(Module, files, label) {
  * Loads the shared libraries a package brought, before Python imports anything from it.
  * Every side module is compiled asynchronously (browsers refuse synchronous compiles of large
  * modules on the main thread), all at once (`compiled`, a file's compileSideModule promise if
- * its installation started one, or started here), and instantiated by emscripten's preload
- * plugin for `.so` files, which registers the instance under its path; Python's later dlopen
- * of that path (the import of an extension module) then finds it ready instead of compiling it.
+ * its installation started one, or started here).
+ *
+ * Extension modules are not instantiated here: Python's dlopen of the file, when it imports
+ * the module, instantiates the compiled module (deferToDlopen), so that their static
+ * constructors run then, as on other platforms: inside the interpreter that imports them,
+ * with the GIL held. C++ extensions may call the C API from a constructor (Matplotlib's
+ * `ft2font`, through pybind11, makes Python objects); run while loading, before Python
+ * started, such a constructor waited for a GIL that nobody would ever release (issue 17).
+ * What did not compile (not WebAssembly, over PRECOMPILE_LIMIT, invalid) is still handed to
+ * emscripten's preload plugin for `.so` files as bytes, which instantiates it now and
+ * registers the instance under its path for that dlopen, or reports the error it meets.
  *
  * Libraries that other modules link against by name (`libfoo.so` in their dylink section) are
- * also put into emscripten's dynamic linker now, under their path and their file name:
- * globally (RTLD_GLOBAL, symbols visible to every later module) for `dynlib` lock entries,
- * locally for a library that ships inside a package. Which is why the runtime must export
+ * put into emscripten's dynamic linker now, under their path and their file name: globally
+ * (RTLD_GLOBAL, symbols visible to every later module) for `dynlib` lock entries, locally for a
+ * library that ships inside a package. Which is why the runtime must export
  * `loadDynamicLibrary` and `LDSO`.
  */
 export async function loadSharedLibraries(Module, files, { global, label, diagnostic }) {
@@ -187,7 +195,51 @@ export async function loadSharedLibraries(Module, files, { global, label, diagno
       LDSO.loadedLibsByName[baseName(library.path)] ??= LDSO.loadedLibsByName[library.path];
     }
   }
-  // The plugin instantiates one module at a time, in the order asked (here: as compiled).
-  await Promise.all(extensions.map(preload));
+  await Promise.all(extensions.map(async (extension) => {
+    const compiled = await code.get(extension.path);
+    if (!(compiled instanceof WebAssembly.Module) || !deferToDlopen(Module, extension.path, compiled)) {
+      // The plugin instantiates one module at a time, in the order asked (here: as compiled).
+      await preload(extension);
+    }
+  }));
   await afterCompilation();
+}
+
+/**
+ * Leaves the compiled extension module at `path` for Python's dlopen to instantiate, which it
+ * does when Python imports the module. emscripten's dynamic linker looks a library up in
+ * `LDSO.loadedLibsByName` by path before anything else, and takes an entry there as loaded:
+ * so the entry put there is a placeholder whose `exports`, which the linker reads during
+ * dlopen (into the importing module's scope), are made on first reading, by linking the
+ * compiled module with emscripten's own `loadDynamicLibrary`. That reads the file with
+ * FS.readFile (whose bytes it would compile synchronously), so for that one synchronous call
+ * FS.readFile answers the path with the compiled module, which the linker instantiates as
+ * well. libc's dlopen also reads the file into memory first, as it does for every library.
+ * Returns false when the runtime does not export `LDSO` and `loadDynamicLibrary` (the caller
+ * preloads the module instead).
+ */
+function deferToDlopen(Module, path, compiled) {
+  const { FS, LDSO, loadDynamicLibrary } = Module;
+  if (!LDSO?.loadedLibsByName || !loadDynamicLibrary) return false;
+  let exports;
+  const placeholder = {
+    name: path,
+    global: false,
+    refcount: Infinity, // nodelete, as the preload made it
+    get exports() {
+      if (exports) return exports;
+      if (LDSO.loadedLibsByName[path] === placeholder) delete LDSO.loadedLibsByName[path];
+      const readFile = FS.readFile;
+      FS.readFile = (file, options) => file === path ? compiled : readFile.call(FS, file, options);
+      try {
+        loadDynamicLibrary(path, { global: false, nodelete: true }, {});
+      } finally {
+        FS.readFile = readFile;
+      }
+      exports = LDSO.loadedLibsByName[path].exports;
+      return exports;
+    },
+  };
+  LDSO.loadedLibsByName[path] = placeholder;
+  return true;
 }

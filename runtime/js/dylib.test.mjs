@@ -22,7 +22,7 @@ test("the libraries a side module needs come from its dylink.0 section", () => {
   assert.deepEqual(neededLibraries(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 0])), []);
 });
 
-test("libraries load first, in dependency order, then extension modules are preloaded", async () => {
+test("libraries load first, in dependency order; extension modules wait for dlopen", async () => {
   const Module = await mockFactory()({});
   const files = [
     { path: "/sp/pkg/_ext.cpython-315-wasm32-emscripten.so", data: sideModule("liba.so") },
@@ -30,15 +30,28 @@ test("libraries load first, in dependency order, then extension modules are prel
     { path: "/sp/pkg/libb.so", data: sideModule() },
     { path: "/sp/pkg/notwasm.so", data: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]) },
   ];
+  for (const { path, data } of files) Module.FS.writeFile(path, data);
   await loadSharedLibraries(Module, files, { global: false, label: "package pkg", diagnostic: () => "" });
   assert.deepEqual(Module.dynamicLibraries, [
     { path: "/sp/pkg/libb.so", global: false, local: true },
     { path: "/sp/pkg/liba.so", global: false, local: true },
   ]);
-  assert.deepEqual(Module.preloaded,
-    ["/sp/pkg/libb.so", "/sp/pkg/liba.so", "/sp/pkg/_ext.cpython-315-wasm32-emscripten.so"]);
+  assert.deepEqual(Module.preloaded, ["/sp/pkg/libb.so", "/sp/pkg/liba.so"]);
   // Dependents find a library by file name.
   assert.ok(Module.LDSO.loadedLibsByName["liba.so"]);
+  // The extension module is not instantiated (its static constructors may call Python, which
+  // may not be running yet): the dynamic linker finds an entry under its path whose exports
+  // are made when dlopen reads them, from the compiled module, not from the file's bytes.
+  const ext = "/sp/pkg/_ext.cpython-315-wasm32-emscripten.so";
+  const entry = Module.LDSO.loadedLibsByName[ext];
+  assert.equal(Module.dynamicLibraries.length, 2, "nothing linked before dlopen asks");
+  const { exports } = entry;
+  assert.ok(exports.data instanceof WebAssembly.Module, "linked from the compiled module");
+  assert.deepEqual(Module.dynamicLibraries[2], { path: ext, global: false, local: true });
+  assert.equal(entry.exports, exports, "linked once");
+  assert.equal(Module.dynamicLibraries.length, 3);
+  // Only that read was answered with the module: the file reads as bytes again.
+  assert.equal(Module.FS.readFile(ext, { encoding: "binary" }), files[0].data);
 });
 
 test("a dynlib entry's libraries are global; failures name the file and the diagnostic", async () => {
@@ -53,7 +66,7 @@ test("a dynlib entry's libraries are global; failures name the file and the diag
     /package z has shared libraries, and this runtime cannot link them/);
 });
 
-test("side modules are compiled before the preload, all at once; what does not compile is passed as it is", async () => {
+test("side modules are compiled at once; what does not compile is preloaded as it is", async () => {
   const Module = await mockFactory()({});
   const valid = sideModule();
   const broken = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 99]);
@@ -63,11 +76,13 @@ test("side modules are compiled before the preload, all at once; what does not c
     { path: "/sp/pkg/_b.cpython-315-wasm32-emscripten.so", data: valid },
     { path: "/sp/pkg/_c.cpython-315-wasm32-emscripten.so", data: broken },
   ];
+  for (const { path, data } of files) Module.FS.writeFile(path, data);
   await loadSharedLibraries(Module, files, { global: false, label: "package pkg", diagnostic: () => "" });
-  const given = Object.fromEntries(Module.preloaded.map((path, i) => [path.split("/").pop(), Module.preloadedData[i]]));
-  assert.equal(given["_a.cpython-315-wasm32-emscripten.so"], await started, "the compilation the installation started");
-  assert.ok(given["_b.cpython-315-wasm32-emscripten.so"] instanceof WebAssembly.Module);
-  assert.equal(given["_c.cpython-315-wasm32-emscripten.so"], broken);
+  const linked = (name) => Module.LDSO.loadedLibsByName[`/sp/pkg/${name}`].exports.data;
+  assert.equal(linked("_a.cpython-315-wasm32-emscripten.so"), await started, "the compilation the installation started");
+  assert.ok(linked("_b.cpython-315-wasm32-emscripten.so") instanceof WebAssembly.Module);
+  assert.deepEqual(Module.preloaded, ["/sp/pkg/_c.cpython-315-wasm32-emscripten.so"]);
+  assert.equal(Module.preloadedData[0], broken);
   assert.equal(await compileSideModule(new Uint8Array([1, 2, 3])).then((x) => x.length), 3);
 });
 

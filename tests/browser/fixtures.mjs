@@ -251,6 +251,40 @@ static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "kilnext", NULL, -1, met
 PyMODINIT_FUNC PyInit_kilnext(void) { return PyModule_Create(&def); }
 `;
 
+/*
+ * A static constructor that uses Python's C API, as C++ extensions do at static initialisation
+ * (Matplotlib's ft2font makes Python objects there through pybind11): it needs the interpreter
+ * that imports the module to be running, as it is when dlopen runs constructors elsewhere.
+ * Run earlier, pybind11's PyGILState_Ensure spun for ever (issue 17); this one says so instead.
+ */
+const C_CTOREXT = String.raw`
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *made; /* made by the constructor, in the interpreter that was running */
+
+__attribute__((constructor)) static void construct(void) {
+    if (!Py_IsInitialized()) {
+        made = NULL;
+        return;
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *flags = PySys_GetObject("flags");
+    PyObject *isolated = flags ? PyObject_GetAttrString(flags, "isolated") : NULL;
+    made = PyUnicode_FromFormat("constructed while Python ran, isolated=%ld",
+                                isolated ? PyLong_AsLong(isolated) : -1L);
+    Py_XDECREF(isolated);
+    PyGILState_Release(gil);
+}
+
+static PyObject *state(PyObject *self, PyObject *unused) {
+    if (!made) return PyUnicode_FromString("constructed before Python started");
+    return Py_NewRef(made);
+}
+static PyMethodDef methods[] = {{"state", state, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "ctorext", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_ctorext(void) { return PyModule_Create(&def); }
+`;
+
 /** Compiles the C sources with the toolchain's emcc, with the runtime's ABI flags. */
 function buildSideModules(dir, runtimeDir, kiln) {
   const runtime = JSON.parse(fs.readFileSync(path.join(runtimeDir, "runtime.json"), "utf8"));
@@ -260,17 +294,22 @@ function buildSideModules(dir, runtimeDir, kiln) {
   fs.writeFileSync(path.join(build, "gamma.c"), C_GAMMA);
   fs.writeFileSync(path.join(build, "foo.c"), C_FOO);
   fs.writeFileSync(path.join(build, "kilnext.c"), C_KILNEXT);
+  fs.writeFileSync(path.join(build, "ctorext.c"), C_CTOREXT);
   const flags = ["-O2", ...runtime.cflags, ...runtime.ldflags, "-sSIDE_MODULE=1"].join(" ");
   const ext = ".cpython-315-wasm32-emscripten.so";
   const script = [
     `emcc ${flags} foo.c -o libfoo.so`,
     `emcc ${flags} -I${include} gamma.c -L. -lfoo -o _gamma${ext}`,
     `emcc ${flags} -I${include} kilnext.c -o kilnext${ext}`,
+    `emcc ${flags} -I${include} ctorext.c -o ctorext${ext}`,
   ].join(" && ");
   execFileSync(kiln, ["-q", "toolchain", "run", "--", "sh", "-c", script],
     { cwd: build, stdio: "inherit" });
   const read = (name) => new Uint8Array(fs.readFileSync(path.join(build, name)));
-  return { libfoo: read("libfoo.so"), gamma: read(`_gamma${ext}`), kilnext: read(`kilnext${ext}`) };
+  return {
+    libfoo: read("libfoo.so"), gamma: read(`_gamma${ext}`), kilnext: read(`kilnext${ext}`),
+    ctorext: read(`ctorext${ext}`),
+  };
 }
 
 /**
@@ -301,6 +340,9 @@ export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, ki
     [`kilnext-0.1-${TAG}.whl`]: await wheel("kilnext", "0.1", TAG, {
       [`kilnext.cpython-315-wasm32-emscripten.so`]: so.kilnext,
     }),
+    [`ctorext-0.1-${TAG}.whl`]: await wheel("ctorext", "0.1", TAG, {
+      [`ctorext.cpython-315-wasm32-emscripten.so`]: so.ctorext,
+    }),
   };
   const entry = (name, version, file, fields) => ({
     depends: [], file_name: file, imports: [name], install_dir: "site", name,
@@ -320,6 +362,7 @@ export async function makeFixtureDist(dir, { runtimeDir, loader, consolePage, ki
         { depends: ["beta"], imports: [] }),
       gamma: entry("gamma", "0.3", `gamma-0.3-${TAG}.whl`, { depends: ["beta", "libfoo"] }),
       kilnext: entry("kilnext", "0.1", `kilnext-0.1-${TAG}.whl`),
+      ctorext: entry("ctorext", "0.1", `ctorext-0.1-${TAG}.whl`),
       libfoo: entry("libfoo", "1.0", "libfoo-1.0.zip", {
         imports: [], install_dir: "dynlib", package_type: "shared_library", shared_library: true,
       }),

@@ -122,6 +122,28 @@ test("loadPython({ packages }) and loadPackagesFromImports", async (t) => {
   assert.equal(py.loadedPackages.gamma, undefined);
 });
 
+test("issue 17: extension modules are constructed when Python imports them, in its interpreter", async () => {
+  // ctorext's static constructor uses the C API (as pybind11 code does at static
+  // initialisation) and records the interpreter it ran in. Loaded before Python started, it
+  // must not run then (Matplotlib's ft2font spun for ever there)...
+  const { py } = await boot();
+  assert.deepEqual(await py.loadPackage("ctorext"), ["ctorext"]);
+  assert.equal(py.runPython("import ctorext; ctorext.state()"), "constructed while Python ran, isolated=0");
+
+  // ...nor in the interpreter the command line starts to find a snippet's imports, which it
+  // stops before main() starts Python afresh with the command line's options (-I here).
+  const cli = (...args) => {
+    const result = spawnSync(process.execPath, [path.join(FIXTURE, "python.mjs"), ...args],
+      { encoding: "utf8", cwd: WORK, timeout: 120_000 });
+    return { status: result.status, out: result.stdout.trim(), err: result.stderr.trim() };
+  };
+  assert.deepEqual(cli("-Ic", "import ctorext; print(ctorext.state())"),
+    { status: 0, out: "constructed while Python ran, isolated=1", err: "" });
+  // Code that names no package is not parsed: --packages loads ctorext before Python starts.
+  assert.deepEqual(cli("--packages", "ctorext", "-c", "print(__import__('ctor' + 'ext').state())"),
+    { status: 0, out: "constructed while Python ran, isolated=0", err: "" });
+});
+
 test("integrity: a tampered wheel is refused, naming the package and both hashes", async () => {
   const tampered = path.join(WORK, "tampered");
   fs.rmSync(tampered, { recursive: true, force: true });

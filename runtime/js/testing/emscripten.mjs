@@ -192,9 +192,18 @@ export function mockFactory({ helper = {}, callMain = () => 0, fail = new Set() 
         Module.preloadedData.push(data);
         queueMicrotask(fail.has(path) ? onerror : onload);
       },
-      async loadDynamicLibrary(path, flags, localScope) {
+      // Asynchronous with `loadAsync` (the loader's libraries), else synchronous as in a
+      // dlopen; the latter reads the file, as emscripten's linker does, and its `exports`
+      // hold what it read (`data`: bytes, or the compiled module FS.readFile answered).
+      loadDynamicLibrary(path, flags, localScope) {
         Module.dynamicLibraries.push({ path, global: flags.global, local: localScope !== undefined });
-        Module.LDSO.loadedLibsByName[path] = { path };
+        if (flags.loadAsync) {
+          Module.LDSO.loadedLibsByName[path] = { path };
+          return Promise.resolve(true);
+        }
+        const data = Module.FS.readFile(path, { encoding: "binary" });
+        Module.LDSO.loadedLibsByName[path] = { path, exports: { data } };
+        return true;
       },
     };
     factory.calls.push({ moduleArg, Module });

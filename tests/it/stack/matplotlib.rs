@@ -4,8 +4,7 @@
 //! host, compared pixel by pixel, the numbers behind it, and the SVG and PDF backends.
 //!
 //! Matplotlib's own test suite is not run yet: its meson install leaves the baseline images
-//! out of the wheel (so `matplotlib.tests` refuses to import), and the loader hangs when
-//! `--packages matplotlib` loads it before any Python code imported it (docs/stack.md).
+//! out of the wheel (so `matplotlib.tests` refuses to import).
 //!
 //! The figure holds no text: the host's wheel (3.11.2: the index has no 3.10 wheel for CPython
 //! 3.15) renders glyphs with the FreeType it bundles, kiln's with FreeType 2.13, and their
