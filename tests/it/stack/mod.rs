@@ -10,6 +10,7 @@ mod matplotlib;
 mod pandas;
 mod pillow;
 mod pure;
+mod shapely;
 mod ssl;
 
 use std::path::{Path, PathBuf};
