@@ -12,6 +12,7 @@ mod numeric;
 mod pandas;
 mod pillow;
 mod pure;
+mod shapely;
 mod skimage;
 mod sklearn;
 mod ssl;
