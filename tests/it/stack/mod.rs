@@ -6,10 +6,13 @@
 //! Light packages (their build fits CI's budget) run with `scripts/test`; heavy ones are
 //! `#[ignore]`d and run by `scripts/test-heavy` (docs/stack.md has the figures).
 
+mod cryptography;
 mod matplotlib;
+mod orjson;
 mod pandas;
 mod pillow;
 mod pure;
+mod pydantic;
 mod ssl;
 
 use std::path::{Path, PathBuf};
