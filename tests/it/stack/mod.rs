@@ -6,12 +6,15 @@
 //! Light packages (their build fits CI's budget) run with `scripts/test`; heavy ones are
 //! `#[ignore]`d and run by `scripts/test-heavy` (docs/stack.md has the figures).
 
+mod cryptography;
 mod lxml;
 mod matplotlib;
 mod numeric;
+mod orjson;
 mod pandas;
 mod pillow;
 mod pure;
+mod pydantic;
 mod shapely;
 mod skimage;
 mod sklearn;
