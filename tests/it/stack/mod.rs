@@ -135,6 +135,31 @@ pub fn fetched_source(recipe: &str) -> PathBuf {
     copy
 }
 
+/// Where the runtime installs wheels: the rootdir of test suites shipped inside a package.
+const SITE_PACKAGES: &str = "/usr/local/lib/python3.15/site-packages";
+
+/// A test suite shipped in a package's `-tests` wheel, run in the runtime from a scratch folder
+/// `work`: `paths` are relative to site-packages, which is the rootdir (so the `deselected`
+/// ids are relative to it too). See [`pytest_in_runtime`].
+pub fn installed_tests_in_runtime(
+    dist: &Path,
+    work: &str,
+    packages: &str,
+    paths: &[&str],
+    extra: &[&str],
+    deselected: &[(&str, &str)],
+) -> String {
+    let paths: Vec<String> = paths
+        .iter()
+        .map(|p| format!("{SITE_PACKAGES}/{p}"))
+        .collect();
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let rootdir = format!("--rootdir={SITE_PACKAGES}");
+    let mut options = vec![rootdir.as_str()];
+    options.extend_from_slice(extra);
+    pytest_in_runtime(dist, &scratch(work), packages, &paths, &options, deselected)
+}
+
 /// A test run in the runtime: pytest over `paths` from `cwd`, with `packages` loaded and the
 /// `deselected` test ids (with their reasons) left out. Fails on any failure; returns the
 /// summary line.

@@ -8,8 +8,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{pytest_in_runtime, runtime_and_host, stack_dist};
-use crate::common::scratch;
+use super::{installed_tests_in_runtime, runtime_and_host, stack_dist};
 
 /// The recipes, and the same versions for the host (NumPy and Pillow too: imageio decodes
 /// through Pillow).
@@ -125,16 +124,12 @@ fn numeric_packages_match_the_host_in_the_runtime() {
 #[test]
 fn pywavelets_test_suite_runs_in_the_runtime() {
     let dist = numeric_dist();
-    let work = scratch("pywavelets-pytest");
-    let site = "/usr/local/lib/python3.15/site-packages";
-    let tests = format!("{site}/pywt/tests");
-    let rootdir = format!("--rootdir={site}");
-    pytest_in_runtime(
+    installed_tests_in_runtime(
         &dist,
-        &work,
+        "pywavelets-pytest",
         "pywavelets,pywavelets-tests,pytest,hypothesis",
-        &[&tests],
-        &[&rootdir],
+        &["pywt/tests"],
+        &[],
         DESELECTED,
     );
 }

@@ -9,8 +9,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{pytest_in_runtime, runtime_and_host, stack_dist};
-use crate::common::scratch;
+use super::{installed_tests_in_runtime, runtime_and_host, stack_dist};
 
 fn pandas_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
@@ -98,17 +97,12 @@ fn pandas_matches_the_host_in_the_runtime() {
 #[ignore = "heavy: run by scripts/test-heavy"]
 fn pandas_test_suite_runs_in_the_runtime() {
     let dist = pandas_dist();
-    let work = scratch("pandas-pytest");
-    let site = "/usr/local/lib/python3.15/site-packages";
-    let paths: Vec<String> = MODULES.iter().map(|m| format!("{site}/{m}")).collect();
-    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let rootdir = format!("--rootdir={site}");
-    pytest_in_runtime(
+    installed_tests_in_runtime(
         &dist,
-        &work,
+        "pandas-pytest",
         "pandas,pandas-tests,pytz,pytest,hypothesis",
-        &paths,
-        &[&rootdir, "-m", "not slow and not network and not db"],
+        MODULES,
+        &["-m", "not slow and not network and not db"],
         DESELECTED,
     );
 }

@@ -9,8 +9,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{pytest_in_runtime, runtime_and_host, stack_dist};
-use crate::common::scratch;
+use super::{installed_tests_in_runtime, runtime_and_host, stack_dist};
 
 fn shapely_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
@@ -130,16 +129,12 @@ fn shapely_matches_the_host_in_the_runtime() {
 #[ignore = "heavy: run by scripts/test-heavy"]
 fn shapely_test_suite_runs_in_the_runtime() {
     let dist = shapely_dist();
-    let work = scratch("shapely-pytest");
-    let site = "/usr/local/lib/python3.15/site-packages";
-    let tests = format!("{site}/shapely/tests");
-    let rootdir = format!("--rootdir={site}");
-    pytest_in_runtime(
+    installed_tests_in_runtime(
         &dist,
-        &work,
+        "shapely-pytest",
         "shapely,shapely-tests,pytest,hypothesis",
-        &[&tests],
-        &[&rootdir],
+        &["shapely/tests"],
+        &[],
         DESELECTED,
     );
 }

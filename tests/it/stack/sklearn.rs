@@ -10,8 +10,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{pytest_in_runtime, runtime_and_host, stack_dist};
-use crate::common::scratch;
+use super::{installed_tests_in_runtime, runtime_and_host, stack_dist};
 
 fn sklearn_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
@@ -112,17 +111,12 @@ fn sklearn_matches_the_host_in_the_runtime() {
 #[ignore = "heavy: run by scripts/test-heavy"]
 fn sklearn_test_suite_runs_in_the_runtime() {
     let dist = sklearn_dist();
-    let work = scratch("sklearn-pytest");
-    let site = "/usr/local/lib/python3.15/site-packages";
-    let paths: Vec<String> = MODULES.iter().map(|m| format!("{site}/{m}")).collect();
-    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let rootdir = format!("--rootdir={site}");
-    pytest_in_runtime(
+    installed_tests_in_runtime(
         &dist,
-        &work,
+        "sklearn-pytest",
         "scikit-learn,scikit-learn-tests,pytest,hypothesis",
-        &paths,
-        &[&rootdir],
+        MODULES,
+        &[],
         DESELECTED,
     );
 }

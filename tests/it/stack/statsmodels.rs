@@ -10,8 +10,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::{pytest_in_runtime, runtime_and_host, stack_dist};
-use crate::common::scratch;
+use super::{installed_tests_in_runtime, runtime_and_host, stack_dist};
 
 fn statsmodels_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
@@ -100,25 +99,14 @@ fn statsmodels_matches_the_host_in_the_runtime() {
 #[ignore = "heavy: run by scripts/test-heavy"]
 fn statsmodels_test_suite_runs_in_the_runtime() {
     let dist = statsmodels_dist();
-    let work = scratch("statsmodels-pytest");
-    let site = "/usr/local/lib/python3.15/site-packages";
-    let paths: Vec<String> = MODULES.iter().map(|m| format!("{site}/{m}")).collect();
-    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let rootdir = format!("--rootdir={site}");
-    pytest_in_runtime(
+    installed_tests_in_runtime(
         &dist,
-        &work,
+        "statsmodels-pytest",
         "statsmodels,statsmodels-tests,pytest,hypothesis",
-        &paths,
+        MODULES,
         // statsmodels' pytest settings (shipped in the package as `statsmodels/pyproject.toml`)
         // add options of plugins the runtime does not have (pytest-randomly); none are kept.
-        &[
-            &rootdir,
-            "-o",
-            "addopts=",
-            "-m",
-            "not slow and not matplotlib",
-        ],
+        &["-o", "addopts=", "-m", "not slow and not matplotlib"],
         DESELECTED,
     );
 }
