@@ -83,6 +83,53 @@ fn lxml_matches_the_host_in_the_runtime() {
     super::assert_agree(&runtime, &host, 0.0, &[]);
 }
 
+/// Prints `RESULT {json}`. lxml.objectify is imported before lxml.etree, so its module is
+/// instantiated first: both link libxml2, and each must use its own copy (see
+/// recipes/libxml2), or etree's parser loads DTDs, entities and XIncludes with objectify's
+/// libxml2, whose entity loader is not lxml's, and the resolvers are never asked.
+const RESOLVERS: &str = r#"
+import io, json
+from lxml import objectify
+from lxml import etree
+seen = []
+class Resolver(etree.Resolver):
+    def resolve(self, url, pubid, context):
+        seen.append(url)
+        if url.endswith(".dtd"):
+            return self.resolve_string('<!ENTITY who "%s"><!ELEMENT doc ANY><!ELEMENT n ANY>' % url, context)
+        if url.endswith(".ent"):
+            return self.resolve_string("external <b>entity</b>", context)
+        if url.endswith("part.xml"):
+            return self.resolve_string('<part n="1">included</part>', context)
+        return None
+r = {}
+parser = etree.XMLParser(dtd_validation=True)
+parser.resolvers.add(Resolver())
+r["dtd"] = etree.parse(io.StringIO('<!DOCTYPE doc SYSTEM "kiln.dtd"><doc>&who;</doc>'), parser).getroot().text
+parser = etree.XMLParser(load_dtd=True, resolve_entities=True)
+parser.resolvers.add(Resolver())
+doc = etree.fromstring('<!DOCTYPE doc [<!ENTITY ext SYSTEM "kiln.ent">]><doc>&ext;</doc>', parser)
+r["entity"] = etree.tostring(doc).decode()
+tree = etree.parse(io.StringIO('<r xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="part.xml"/></r>'), parser)
+tree.xinclude()
+r["xinclude"] = etree.tostring(tree).decode()
+parser = objectify.makeparser(load_dtd=True)
+parser.resolvers.add(Resolver())
+r["objectify"] = objectify.fromstring('<!DOCTYPE doc SYSTEM "o.dtd"><doc><n>&who;</n></doc>', parser).n.text
+r["seen"] = seen
+print("RESULT " + json.dumps(r, sort_keys=True))
+"#;
+
+/// lxml's resolvers supply a DTD, an external entity and an XInclude (equal to the host's
+/// results), also when lxml.objectify was imported first.
+#[test]
+fn lxml_resolvers_are_asked_with_objectify_imported_first() {
+    let dist = lxml_dist();
+    let (runtime, host) = runtime_and_host(&dist, "lxml-host-venv", &["lxml==6.2.0"], RESOLVERS);
+    assert_eq!(runtime["dtd"], "kiln.dtd", "{runtime}");
+    super::assert_agree(&runtime, &host, 0.0, &[]);
+}
+
 /// lxml's own tests (unittest cases in its sdist's `src/lxml/tests`), run by pytest against
 /// the installed lxml: the folder is copied out as a package of its own (`lxml_tests`; its
 /// modules import each other relatively), so that `lxml` is the installed one.
@@ -110,9 +157,6 @@ const KEYWORDS: &str = "not test_suite and not _ETreeTestCaseBase and not _IOTes
     and not _XmlFileTestCaseBase and not _ElementSlicingTest and not _XMLPullParserTest \
     and not _C14NTest and not _XIncludeTestCase";
 
-/// Why the resolver tests are deselected.
-const RESOLVER: &str = "custom resolvers are not called with libxml2 2.15.4 (lxml's own wheels use 2.14.6): a DTD or XInclude a resolver should supply fails to load; open (docs/stack.md)";
-
 /// Known failures, with the reason; ids are relative to the sdist.
 const DESELECTED: &[(&str, &str)] = &[
     (
@@ -122,45 +166,5 @@ const DESELECTED: &[(&str, &str)] = &[
     (
         "lxml_tests/test_external_document.py::ExternalDocumentTestCase::test_external_document_adoption",
         "runs Python in a subprocess: the runtime has no processes",
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_bytes_dtd",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_empty",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_error",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_file_dtd",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_filelike_dtd",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_filename_dtd",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_filename_dtd_relative",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeOnlyTestCase::test_resolve_string_dtd",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ETreeXIncludeTestCase::test_xinclude_resolver",
-        RESOLVER,
-    ),
-    (
-        "lxml_tests/test_etree.py::ElementIncludeTestCase::test_xinclude_resolver",
-        RESOLVER,
     ),
 ];
