@@ -12,6 +12,9 @@ import { Stdlib } from "./stdlib.mjs";
 import { afterCompilation, streamWasm } from "./wasm.mjs";
 import { FdSink, LineSink, callbackSource, fdSource, installStandardStreams } from "./streams.mjs";
 
+/** Matplotlib's backend in a page with a DOM (MPLBACKEND; `env` overrides it). */
+export const MATPLOTLIB_PAGE_BACKEND = "module://matplotlib_pyodide.wasm_backend";
+
 /** Loads the runtime; `options` as for loadPython, `moduleURL` the loader's own URL. */
 export async function boot(options, moduleURL) {
   const indexURL = await resolveIndexURL(options.indexURL, moduleURL);
@@ -69,6 +72,10 @@ export async function boot(options, moduleURL) {
     PYTHON_BASIC_REPL: "1",
     HOME: "/home/web_user",
     LD_LIBRARY_PATH: LIBRARY_DIR,
+    // In a page with a DOM, Matplotlib's figures show in the page: its default backend there is
+    // matplotlib-pyodide's canvas backend (a run requirement of kiln's matplotlib recipe), as
+    // in Pyodide before its WebAgg backend. Elsewhere (Node, a worker) Matplotlib picks Agg.
+    ...(typeof document === "undefined" ? {} : { MPLBACKEND: MATPLOTLIB_PAGE_BACKEND }),
     ...options.env,
   };
 

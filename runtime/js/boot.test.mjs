@@ -45,6 +45,19 @@ test("the module is made with the bundle's files, the environment and the stdlib
   assert.throws(() => moduleArg.quit(1, exit), exit);
 });
 
+
+test("in a page with a DOM, Matplotlib's default backend is the canvas one; env overrides it", async () => {
+  const dir = await mockBundle();
+  globalThis.document = {};
+  try {
+    const { Module } = await booted(dir);
+    assert.equal(Module.ENV.MPLBACKEND, "module://matplotlib_pyodide.wasm_backend");
+    const chosen = await booted(dir, { env: { MPLBACKEND: "agg" } });
+    assert.equal(chosen.Module.ENV.MPLBACKEND, "agg");
+  } finally {
+    delete globalThis.document;
+  }
+});
 test("emscripten's own messages go to the output; the last error is the diagnostic", async () => {
   const { py, moduleArg, output } = await booted(await mockBundle());
   moduleArg.print("note");

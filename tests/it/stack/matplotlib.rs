@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use super::{runtime_and_host, stack_dist};
 
-fn matplotlib_dist() -> PathBuf {
+pub(super) fn matplotlib_dist() -> PathBuf {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| stack_dist("dist-matplotlib", &["matplotlib"]))
         .clone()

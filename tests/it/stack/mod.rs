@@ -9,6 +9,7 @@
 mod cryptography;
 mod lxml;
 mod matplotlib;
+mod matplotlib_browser;
 mod numeric;
 mod orjson;
 mod pandas;
