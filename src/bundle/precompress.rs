@@ -12,6 +12,12 @@
 //!
 //! A copy is written only when it saves at least [`MIN_SAVING`] (wheels and the deflated
 //! zips gain nothing), and stale copies of files that no longer exist are removed.
+//!
+//! Brotli at quality 11 costs about a second per megabyte, and every install compresses the
+//! same runtime and wheels again (each test distribution, each `--install`). A [`Memo`] in
+//! kiln's cache (`precompress-v0/`) keeps what was made, by the content's sha256: the
+//! compressed bytes when they were worth a copy, else only their length. Compression is a
+//! function of the bytes, so a memo hit gives what compressing again would.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,6 +53,98 @@ pub fn brotli(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Compressions already made, by content (see the module docs); `Memo::none()` keeps nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    dir: Option<PathBuf>,
+}
+
+/// What one encoding of some bytes gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Encoded {
+    /// Worth a copy: the compressed bytes.
+    Copy(Vec<u8>),
+    /// Not worth one (or too small to try): the compressed length, or `None` if not tried.
+    Skipped(Option<u64>),
+}
+
+/// The cache bucket of the memo, under kiln's cache folder.
+pub const MEMO_BUCKET: &str = "precompress-v0";
+
+impl Memo {
+    /// A memo in `cache_dir`'s [`MEMO_BUCKET`].
+    pub fn in_cache(cache_dir: &Path) -> Self {
+        Memo {
+            dir: Some(cache_dir.join(MEMO_BUCKET)),
+        }
+    }
+
+    /// No memo: everything is compressed when asked.
+    pub fn none() -> Self {
+        Memo { dir: None }
+    }
+
+    /// `bytes` in the encoding of `suffix` (".br" or ".gz"), from the memo or made now and
+    /// remembered. A memo entry that cannot be read is made again.
+    pub fn encode(&self, bytes: &[u8], suffix: &str) -> std::io::Result<Encoded> {
+        let size = bytes.len() as u64;
+        if size < MIN_SIZE {
+            return Ok(Encoded::Skipped(None));
+        }
+        let Some(dir) = &self.dir else {
+            return Ok(decide(size, compress(bytes, suffix)));
+        };
+        let digest = crate::hash::Sha256::of_bytes(bytes);
+        let copy = dir.join(format!("{digest}{suffix}"));
+        let length = dir.join(format!("{digest}{suffix}.len"));
+        if let Ok(out) = fs_err::read(&copy) {
+            return Ok(Encoded::Copy(out));
+        }
+        if let Some(n) = fs_err::read_to_string(&length)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+        {
+            return Ok(Encoded::Skipped(Some(n)));
+        }
+        let encoded = decide(size, compress(bytes, suffix));
+        fs_err::create_dir_all(dir)?;
+        match &encoded {
+            Encoded::Copy(out) => crate::fs::write_atomic(&copy, out)?,
+            Encoded::Skipped(Some(n)) => {
+                crate::fs::write_atomic(&length, n.to_string().as_bytes())?
+            }
+            Encoded::Skipped(None) => {}
+        }
+        Ok(encoded)
+    }
+
+    /// The length of `bytes` in the encoding of `suffix` (small inputs compressed on the spot).
+    pub fn encoded_len(&self, bytes: &[u8], suffix: &str) -> std::io::Result<u64> {
+        Ok(match self.encode(bytes, suffix)? {
+            Encoded::Copy(out) => out.len() as u64,
+            Encoded::Skipped(Some(length)) => length,
+            Encoded::Skipped(None) => compress(bytes, suffix).len() as u64,
+        })
+    }
+}
+
+fn compress(bytes: &[u8], suffix: &str) -> Vec<u8> {
+    if suffix == ".br" {
+        brotli(bytes)
+    } else {
+        gzip(bytes)
+    }
+}
+
+/// A copy if `out` saves at least [`MIN_SAVING`] of `size`.
+fn decide(size: u64, out: Vec<u8>) -> Encoded {
+    if (out.len() as f64) <= size as f64 * (1.0 - MIN_SAVING) {
+        Encoded::Copy(out)
+    } else {
+        Encoded::Skipped(Some(out.len() as u64))
+    }
+}
+
 /// What [`precompress_dir`] did to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compressed {
@@ -65,7 +163,7 @@ pub fn is_copy(name: &str) -> bool {
 /// compresses well enough; removes copies whose file is gone or no longer worth one.
 /// Files are compressed in parallel (rayon's pool would be overkill: one thread per file,
 /// at most as many as cores).
-pub fn precompress_dir(dir: &Path) -> std::io::Result<Vec<Compressed>> {
+pub fn precompress_dir(dir: &Path, memo: &Memo) -> std::io::Result<Vec<Compressed>> {
     let mut files = Vec::new();
     let mut copies = Vec::new();
     for entry in fs_err::read_dir(dir)? {
@@ -92,7 +190,7 @@ pub fn precompress_dir(dir: &Path) -> std::io::Result<Vec<Compressed>> {
                     let Some(name) = queue.lock().expect("not poisoned").next() else {
                         break;
                     };
-                    match compress_one(dir, name) {
+                    match compress_one(dir, name, memo) {
                         Ok(done) => results.lock().expect("not poisoned").push(done),
                         Err(error) => {
                             first_error
@@ -123,42 +221,31 @@ pub fn precompress_dir(dir: &Path) -> std::io::Result<Vec<Compressed>> {
     Ok(results)
 }
 
-fn compress_one(dir: &Path, name: &str) -> std::io::Result<Compressed> {
+fn compress_one(dir: &Path, name: &str, memo: &Memo) -> std::io::Result<Compressed> {
     let path = dir.join(name);
     let bytes = fs_err::read(&path)?;
-    let size = bytes.len() as u64;
     let mut done = Compressed {
         file: name.to_string(),
-        size,
+        size: bytes.len() as u64,
         gzip: None,
         brotli: None,
     };
     for (suffix, _) in ENCODINGS {
         let copy: PathBuf = dir.join(format!("{name}{suffix}"));
-        let worth = size >= MIN_SIZE;
-        let compressed = if worth {
-            Some(if *suffix == ".br" {
-                brotli(&bytes)
-            } else {
-                gzip(&bytes)
-            })
-        } else {
-            None
-        };
-        match compressed {
-            Some(out) if (out.len() as f64) <= size as f64 * (1.0 - MIN_SAVING) => {
-                let length = out.len() as u64;
+        match memo.encode(&bytes, suffix)? {
+            Encoded::Copy(out) => {
                 // Unchanged copies are left alone (no new mtime for the server's caches).
                 if fs_err::read(&copy).ok().as_deref() != Some(out.as_slice()) {
                     crate::fs::write_atomic(&copy, &out)?;
                 }
+                let length = Some(out.len() as u64);
                 if *suffix == ".br" {
-                    done.brotli = Some(length);
+                    done.brotli = length;
                 } else {
-                    done.gzip = Some(length);
+                    done.gzip = length;
                 }
             }
-            _ => {
+            Encoded::Skipped(_) => {
                 if copy.exists() {
                     fs_err::remove_file(&copy)?;
                 }
@@ -210,7 +297,7 @@ mod tests {
             .collect();
         fs_err::write(dir.path().join("x.whl"), &noise).unwrap();
         fs_err::write(dir.path().join("gone.zip.br"), "old").unwrap();
-        let done = precompress_dir(dir.path()).unwrap();
+        let done = precompress_dir(dir.path(), &Memo::none()).unwrap();
         let mjs = done.iter().find(|c| c.file == "python.mjs").unwrap();
         assert!(mjs.brotli.unwrap() < mjs.gzip.unwrap());
         let mut names: Vec<String> = fs_err::read_dir(dir.path())
@@ -227,6 +314,51 @@ mod tests {
                 "small.json",
                 "x.whl"
             ]
+        );
+    }
+
+    #[test]
+    fn the_memo_gives_what_compressing_gives_and_keeps_only_lengths_of_what_does_not_pay() {
+        let cache = tempfile::tempdir().unwrap();
+        let memo = Memo::in_cache(cache.path());
+        let text = "import sys\n".repeat(1000);
+        let made = memo.encode(text.as_bytes(), ".br").unwrap();
+        assert_eq!(made, Encoded::Copy(brotli(text.as_bytes())));
+        // Made once: a second call reads the memo (a planted entry shows it was read).
+        let digest = crate::hash::Sha256::of_bytes(text.as_bytes());
+        let entry = cache.path().join(MEMO_BUCKET).join(format!("{digest}.br"));
+        assert!(entry.is_file());
+        fs_err::write(&entry, b"planted").unwrap();
+        assert_eq!(
+            memo.encode(text.as_bytes(), ".br").unwrap(),
+            Encoded::Copy(b"planted".to_vec())
+        );
+        // Bytes that do not compress: only the length is kept, and it is the real one.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise: Vec<u8> = (0..10_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let skipped = memo.encode(&noise, ".gz").unwrap();
+        assert_eq!(skipped, Encoded::Skipped(Some(gzip(&noise).len() as u64)));
+        let digest = crate::hash::Sha256::of_bytes(&noise);
+        let bucket = cache.path().join(MEMO_BUCKET);
+        assert!(!bucket.join(format!("{digest}.gz")).exists());
+        assert!(bucket.join(format!("{digest}.gz.len")).is_file());
+        assert_eq!(memo.encode(&noise, ".gz").unwrap(), skipped);
+        assert_eq!(
+            memo.encoded_len(&noise, ".gz").unwrap(),
+            gzip(&noise).len() as u64
+        );
+        // Small inputs are not tried, and nothing is kept for them.
+        assert_eq!(memo.encode(b"{}", ".br").unwrap(), Encoded::Skipped(None));
+        assert_eq!(
+            Memo::none().encode(text.as_bytes(), ".gz").unwrap(),
+            Encoded::Copy(gzip(text.as_bytes()))
         );
     }
 }

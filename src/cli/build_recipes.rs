@@ -492,8 +492,10 @@ pub fn run_with_recipes(
                 locked.lockfile.packages.len()
             );
         }
+        // Compressions of content seen before (the runtime, cached wheels) come from the cache.
+        let memo = kiln::bundle::precompress::Memo::in_cache(&settings.cache_dir);
         if !args.dist.no_precompress {
-            let done = kiln::bundle::precompress::precompress_dir(&install_dir)
+            let done = kiln::bundle::precompress::precompress_dir(&install_dir, &memo)
                 .with_context(|| format!("cannot precompress `{}`", install_dir.display()))?;
             let copies = done
                 .iter()
@@ -502,7 +504,7 @@ pub fn run_with_recipes(
             eprintln!("kiln: {copies} precompressed copies (.br, .gz) beside the large files");
         }
         if !wheels_only {
-            let report = kiln::dist::size::report(&install_dir).with_context(|| {
+            let report = kiln::dist::size::report(&install_dir, &memo).with_context(|| {
                 format!("cannot report the sizes of `{}`", install_dir.display())
             })?;
             eprint!("\n{}", kiln::dist::size::render(&report));

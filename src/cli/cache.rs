@@ -13,7 +13,7 @@ pub enum CacheCommand {
     /// List finished builds in the cache: recipe, version, key, size, build time
     List,
     /// Remove cached builds: every build of the named recipes, or all builds (and the staging
-    /// folders interrupted runs left behind)
+    /// folders interrupted runs left behind, and the remembered compressions of `--install`)
     Prune {
         /// Recipes whose builds to remove (default: all)
         names: Vec<String>,
@@ -48,6 +48,14 @@ pub fn run(settings: &Settings, command: CacheCommand) -> anyhow::Result<ExitCod
             }
             if names.is_empty() {
                 freed += sweep_stale_staging(settings);
+                // The compressions `--install` remembers (derived, made again when needed).
+                let memo = settings
+                    .cache_dir
+                    .join(kiln::bundle::precompress::MEMO_BUCKET);
+                if memo.is_dir() {
+                    freed += tree_size(&memo);
+                    fs_err::remove_dir_all(&memo)?;
+                }
             }
             eprintln!("kiln: freed {}", human_size(freed));
         }

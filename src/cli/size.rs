@@ -28,7 +28,8 @@ pub struct SizeArgs {
 
 pub fn run(settings: &Settings, args: SizeArgs) -> anyhow::Result<ExitCode> {
     let dist = settings.command_line_dir(args.dist.as_deref(), "dist");
-    let report = size::report(&dist)
+    let memo = kiln::bundle::precompress::Memo::in_cache(&settings.cache_dir);
+    let report = size::report(&dist, &memo)
         .with_context(|| format!("cannot report the sizes of `{}`", dist.display()))?;
     if args.json {
         println!(

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::lockfile::{LOCK_FILE, Lockfile};
-use crate::bundle::precompress;
+use crate::bundle::precompress::Memo;
 
 /// The files every boot downloads (the stdlib's core archive included).
 pub const CORE_FILES: &[&str] = &[
@@ -157,7 +157,7 @@ pub fn human(bytes: u64) -> String {
 }
 
 /// The sizes of one file: raw, and its `.gz`/`.br` copies' (computed when missing).
-pub fn file_sizes(path: &Path) -> Result<Sizes, SizeError> {
+pub fn file_sizes(path: &Path, memo: &Memo) -> Result<Sizes, SizeError> {
     let read_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| SizeError::Read { path, source }
@@ -172,9 +172,16 @@ pub fn file_sizes(path: &Path) -> Result<Sizes, SizeError> {
         (Some(gzip), Some(brotli)) => (gzip, brotli),
         (gzip, brotli) => {
             let bytes = fs_err::read(path).map_err(read_error(path))?;
+            let encoded = |suffix: &str| memo.encoded_len(&bytes, suffix).map_err(read_error(path));
             (
-                gzip.unwrap_or_else(|| (precompress::gzip(&bytes).len() as u64).min(raw)),
-                brotli.unwrap_or_else(|| (precompress::brotli(&bytes).len() as u64).min(raw)),
+                match gzip {
+                    Some(gzip) => gzip,
+                    None => encoded(".gz")?,
+                },
+                match brotli {
+                    Some(brotli) => brotli,
+                    None => encoded(".br")?,
+                },
             )
         }
     };
@@ -186,13 +193,13 @@ pub fn file_sizes(path: &Path) -> Result<Sizes, SizeError> {
 }
 
 /// Reports on the distribution folder `dist`.
-pub fn report(dist: &Path) -> Result<SizeReport, SizeError> {
+pub fn report(dist: &Path, memo: &Memo) -> Result<SizeReport, SizeError> {
     let mut core_files = BTreeMap::new();
     let mut core = Sizes::default();
     for name in CORE_FILES {
         let path = dist.join(name);
         if path.is_file() {
-            let sizes = file_sizes(&path)?;
+            let sizes = file_sizes(&path, memo)?;
             core += sizes;
             core_files.insert(name.to_string(), sizes);
         }
@@ -210,7 +217,7 @@ pub fn report(dist: &Path) -> Result<SizeReport, SizeError> {
     names.sort();
     for name in &names {
         if name.starts_with("python_stdlib-") && name.ends_with(".zip") {
-            stdlib_parts += file_sizes(&dist.join(name))?;
+            stdlib_parts += file_sizes(&dist.join(name), memo)?;
             stdlib_part_count += 1;
         }
     }
@@ -555,7 +562,7 @@ mod tests {
             r#"{"info":{"abi_version":"2026_5","arch":"wasm32","platform":"emscripten_6_0_5","python":"3.15.0","version":"0.1.0"},"packages":{"pkg":{"depends":[],"file_name":"pkg-1.0-py3-none-any.whl","imports":["pkg"],"install_dir":"site","name":"pkg","package_type":"package","sha256":"00","unvendored_tests":false,"version":"1.0"}}}"#,
         )
         .unwrap();
-        let report = report(dist.path()).unwrap();
+        let report = report(dist.path(), &Memo::none()).unwrap();
         assert_eq!(report.core.raw, 20_000);
         assert!(report.core.gzip < 1000 && report.core.brotli < 1000);
         assert_eq!(report.stdlib_part_count, 1);
