@@ -64,10 +64,18 @@ pub fn write(path: &Path, contents: &str) {
 }
 
 /// A venv of the toolchain root's Python 3.15 at `target/kiln-tests/<name>` with `packages`
-/// installed (made once; reused by later runs).
+/// installed (made once; reused by later runs). Tests that share a venv run in parallel, so
+/// venvs are made one at a time, and one counts as made only once its packages are in (a
+/// marker file): a half-made venv, from a test run that was stopped, is made again.
 pub fn root_venv(name: &str, packages: &[&str]) -> PathBuf {
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MAKING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let venv = project_dir().join("target/kiln-tests").join(name);
-    if !venv.join("bin/python").exists() {
+    let made = venv.join(".kiln-tests-made");
+    if !made.exists() {
+        let _ = std::fs::remove_dir_all(&venv);
         run_ok(
             kiln()
                 .args(["toolchain", "run", "--", "python3.15", "-m", "venv"])
@@ -80,6 +88,7 @@ pub fn root_venv(name: &str, packages: &[&str]) -> PathBuf {
                 .args(["install", "--quiet"])
                 .args(packages),
         );
+        write(&made, &packages.join("\n"));
     }
     venv
 }
