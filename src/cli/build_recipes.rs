@@ -103,8 +103,8 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// The build times shards split by: `build-times.json` in the project (recipe → seconds, as
-/// `kiln cache times` prints them), identical on every shard because it is committed. A recipe
+/// The build times shards split by: `build-times.json` in the project (recipe → seconds, the
+/// last column of `kiln cache list`), identical on every shard because it is committed. A recipe
 /// it does not list counts 30 s.
 fn committed_build_times(settings: &Settings) -> anyhow::Result<BTreeMap<String, f64>> {
     let path = settings.project_dir.join("build-times.json");
