@@ -260,6 +260,18 @@ mod tests {
     use super::*;
     use std::io::Read;
 
+    /// `len` pseudo-random bytes (xorshift from `seed`): they do not compress.
+    fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect()
+    }
+
     #[test]
     fn copies_are_deterministic_and_decompress_to_the_file() {
         let text = "def f():\n    return 1\n".repeat(2000);
@@ -285,16 +297,8 @@ mod tests {
         let text = "import os\n".repeat(1000);
         fs_err::write(dir.path().join("python.mjs"), &text).unwrap();
         fs_err::write(dir.path().join("small.json"), "{}").unwrap();
-        // Pseudo-random bytes (xorshift) do not compress, as a wheel's deflated members.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let noise: Vec<u8> = (0..20_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect();
+        // Bytes that do not compress, as a wheel's deflated members.
+        let noise = noise(20_000, 0x2545_f491_4f6c_dd1d);
         fs_err::write(dir.path().join("x.whl"), &noise).unwrap();
         fs_err::write(dir.path().join("gone.zip.br"), "old").unwrap();
         let done = precompress_dir(dir.path(), &Memo::none()).unwrap();
@@ -334,15 +338,7 @@ mod tests {
             Encoded::Copy(b"planted".to_vec())
         );
         // Bytes that do not compress: only the length is kept, and it is the real one.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let noise: Vec<u8> = (0..10_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect();
+        let noise = noise(10_000, 0x9e37_79b9_7f4a_7c15);
         let skipped = memo.encode(&noise, ".gz").unwrap();
         assert_eq!(skipped, Encoded::Skipped(Some(gzip(&noise).len() as u64)));
         let digest = crate::hash::Sha256::of_bytes(&noise);

@@ -23,14 +23,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { REPO, kilnBinary, makeFixtureDist, serve } from "./fixtures.mjs";
+import { REPO, kilnBinary, launchChromium, makeFixtureDist, serve } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
 const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
 const CONSOLE_PAGE = path.join(REPO, "runtime", "console.html");
 const WORK = path.join(REPO, "target", "browser-tests", "console");
 const SCREENSHOT = path.resolve(REPO, process.env.KILN_SCREENSHOT ?? "target/browser-console.png");
-const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
 const NUMPY_CODE = "import numpy; print(numpy.arange(6).reshape(2,3).sum())";
 
 let browser;
@@ -55,17 +54,7 @@ function inkPixels(page, png) {
 }
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Background networking off: this machine's network is closed, and Chromium would
-    // otherwise keep trying to reach its services. playwright makes a fresh profile folder.
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {

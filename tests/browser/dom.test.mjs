@@ -15,11 +15,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { REPO, runtimeFolder, serve } from "./fixtures.mjs";
+import { REPO, consoleReady, launchChromium, runtimeFolder, serve } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
 const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
-const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOT = path.resolve(REPO, process.env.KILN_SCREENSHOT_DOM ?? "target/browser-dom.png");
 
 let browser;
@@ -28,27 +27,16 @@ let page;
 const log = [];
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
   assert.ok(fs.existsSync(path.join(DIST, "python.wasm")), `no runtime in ${DIST}: build cpython first`);
   const dir = path.join(REPO, "target", "browser-tests", "dom");
   runtimeFolder(dir, { runtimeDir: DIST, loader: LOADER, consolePage: path.join(REPO, "runtime", "console.html") });
   server = await serve(dir);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchChromium(chromium);
   page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
   page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
   await page.goto(new URL("console.html?thread=main", server.url).href);
-  await page.waitForFunction(
-    () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
-    null, { timeout: 120_000 });
-  assert.match(await page.textContent("#status"), /^Ready in \d+ ms$/, log.join("\n"));
+  await consoleReady(page, log);
 });
 
 after(async () => {

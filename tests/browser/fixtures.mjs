@@ -8,6 +8,7 @@
 //   gamma    a C extension linked against libfoo.so; depends on beta and libfoo
 //   kilnext  a single-file C extension module, no dependencies
 
+import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
@@ -17,6 +18,34 @@ import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const TAG = "cp315-cp315-pyemscripten_2026_5_wasm32";
+
+/** The browser of the Chromium tests: $KILN_CHROMIUM, else Debian's package `chromium`. */
+export const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
+
+/**
+ * Starts CHROMIUM headless with playwright-core's `chromium`. Background networking is off:
+ * this machine's network is closed, and Chromium would otherwise keep trying to reach its
+ * services. playwright makes a fresh profile folder.
+ */
+export async function launchChromium(chromium) {
+  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+}
+
+/** Waits until console.html in `page` is ready (or failed); fails with the page's `log`. */
+export async function consoleReady(page, log) {
+  await page.waitForFunction(
+    () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
+    null, { timeout: 120_000 });
+  assert.match(await page.textContent("#status"), /^Ready in \d+ ms$/, log.join("\n"));
+}
 
 /** The kiln binary: $KILN_BIN, else the newest of target/{release,debug}/kiln. */
 export function kilnBinary() {

@@ -19,7 +19,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { REPO, kilnBinary, kilnServe } from "./fixtures.mjs";
+import { REPO, consoleReady, kilnBinary, kilnServe, launchChromium } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
 const FIGURE = process.env.KILN_MPL_FIGURE
@@ -27,7 +27,6 @@ const FIGURE = process.env.KILN_MPL_FIGURE
   : "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(4, 3), dpi=100)\n" +
     "ax.plot([0, 1, 2, 3], [0, 1, 4, 9], lw=3)\n";
 const SCREENSHOT = path.resolve(REPO, process.env.KILN_MPL_SCREENSHOT ?? "target/browser-matplotlib.png");
-const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
 const lockfile = path.join(DIST, "pyodide-lock.json");
 const HAS_MATPLOTLIB = fs.existsSync(lockfile) &&
   Boolean(JSON.parse(fs.readFileSync(lockfile, "utf8")).packages?.matplotlib);
@@ -39,25 +38,14 @@ const log = [];
 
 before(async () => {
   if (!HAS_MATPLOTLIB) return;
-  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
   server = await kilnServe(kilnBinary(), DIST);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchChromium(chromium);
   // deviceScaleFactor 1: one canvas pixel is one screenshot pixel.
   page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
   page.on("console", (message) => log.push(`console.${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
   await page.goto(new URL("console.html?thread=main", server.url).href);
-  await page.waitForFunction(
-    () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
-    null, { timeout: 120_000 });
-  assert.match(await page.textContent("#status"), /^Ready in \d+ ms$/, log.join("\n"));
+  await consoleReady(page, log);
 });
 
 after(async () => {

@@ -20,31 +20,22 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { REPO, kilnBinary, kilnServe, runtimeFolder, serve } from "./fixtures.mjs";
+import { REPO, consoleReady, kilnBinary, kilnServe, launchChromium, runtimeFolder, serve } from "./fixtures.mjs";
 
 const DIST = path.resolve(REPO, process.env.KILN_DIST ?? "dist");
 const LOADER = path.resolve(REPO, process.env.KILN_LOADER ?? path.join(DIST, "python.mjs"));
-const CHROMIUM = process.env.KILN_CHROMIUM ?? "/usr/bin/chromium";
 const DIR = path.join(REPO, "target", "browser-tests", "worker-console");
 
 let browser;
 let server;
 
 before(async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: apt-get install chromium`);
   assert.ok(fs.existsSync(path.join(DIST, "python.wasm")), `no runtime in ${DIST}: build cpython first`);
   const kiln = kilnBinary();
   assert.ok(kiln, "no kiln binary: cargo build first, or set KILN_BIN");
   runtimeFolder(DIR, { runtimeDir: DIST, loader: LOADER, consolePage: path.join(REPO, "runtime", "console.html") });
   server = await kilnServe(kiln, DIR);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchChromium(chromium);
 });
 
 after(async () => {
@@ -60,15 +51,8 @@ async function openConsole(url = server.url) {
   page.on("pageerror", (error) => log.push(`page error: ${error.stack ?? error}`));
   page.on("worker", (worker) => log.push(`worker: ${worker.url()}`));
   await page.goto(new URL("console.html", url).href);
-  await waitReady(page, log);
+  await consoleReady(page, log);
   return { page, log };
-}
-
-async function waitReady(page, log) {
-  await page.waitForFunction(
-    () => ["ready", "error"].includes(document.getElementById("status").dataset.state),
-    null, { timeout: 120_000 });
-  assert.match(await page.textContent("#status"), /^Ready in \d+ ms$/, log.join("\n"));
 }
 
 /** The output's lines. */
@@ -194,7 +178,7 @@ test("files in the working folder are kept in IndexedDB across a reload", async 
     ].join("\n"));
     assert.ok((await lines(page)).includes("/home/web_user"), (await lines(page)).join("\n"));
     await page.reload();
-    await waitReady(page, log);
+    await consoleReady(page, log);
     await runCode(page, [
       "import os",
       "print(open('/home/web_user/notes/kept.txt').read())",
